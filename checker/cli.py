@@ -1,0 +1,305 @@
+"""The `lab` command: a thin layer of typer over the verbs in ``checker.verbs``.
+
+Exit codes (DESIGN.md): 0 all checks passed, 1 some check failed, 2 the run could not
+be judged, 3 a usage mistake (unknown lab, bad option, malformed lab.toml).
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from .errors import LabError
+from .results import EXIT_USAGE
+
+try:  # typer >= 0.25 carries its own copy of click
+    from typer._click import exceptions as click_exc
+except ImportError:  # pragma: no cover - older typer on plain click
+    from click import exceptions as click_exc
+
+app = typer.Typer(
+    name="lab",
+    help="Backend Lab: repair real backend services; `lab check` grades them against real "
+    "PostgreSQL and Redis.\n\nStart with `lab list`, then `lab check <lab>`.",
+    no_args_is_help=True,
+    add_completion=False,
+    rich_markup_mode="rich",
+    pretty_exceptions_enable=False,
+)
+services_app = typer.Typer(
+    help="The PostgreSQL and Redis servers checks run against (embedded by default).",
+    no_args_is_help=True,
+)
+app.add_typer(services_app, name="services")
+
+console = Console(highlight=False)
+err = Console(stderr=True, highlight=False)
+
+LabId = Annotated[str, typer.Argument(metavar="LAB", help="The lab's id, as `lab list` shows it (e.g. crud).")]
+PathOpt = Annotated[
+    Path | None,
+    typer.Option("--path", help="Check this folder instead of labs/NN-<lab> (a copy of the lab)."),
+]
+
+
+def _state():
+    from .paths import course_root, state_dir
+
+    return state_dir(course_root())
+
+
+@app.command("list")
+def list_() -> None:
+    """List the labs, in course order, with your best score so far."""
+    from .catalog import Catalog
+    from .progress import Progress
+
+    catalog = Catalog()
+    progress = Progress(_state())
+    table = Table(box=None, header_style="bold")
+    for col in ("#", "lab", "title", "time", "best"):
+        table.add_column(col)
+    for lab in catalog.labs:
+        best = progress.best(lab.id)
+        score = f"{best.score}/{best.max_score}" if best else "–"
+        if best and best.status == "pass":
+            score = f"[green]{score} ✔[/]"
+        table.add_row(f"{lab.order:02d}", lab.id, lab.title, f"{lab.minutes} min", score)
+    console.print(table)
+    console.print("\n[dim]Run `lab check <lab>` to grade one; `lab docs` opens the course site.[/]")
+
+
+@app.command()
+def check(
+    lab_id: LabId,
+    path: PathOpt = None,
+    solution: Annotated[
+        bool, typer.Option("--solution", help="Check the reference solution (starter + overlay).")
+    ] = False,
+    json_: Annotated[bool, typer.Option("--json", help="Print the result as JSON.")] = False,
+    fmt: Annotated[
+        str, typer.Option("--format", "-f", help="text, json, gradescope or junit.")
+    ] = "text",
+    output: Annotated[
+        Path | None, typer.Option("--output", "-o", help="Write the json/gradescope/junit here.")
+    ] = None,
+) -> None:
+    """Start your service against real PostgreSQL/Redis and run the lab's hidden checks.
+
+    Exit code 0: every check passed; 1: some failed; 2: the run could not be judged
+    (your service did not start, hung, or the servers were unreachable); 3: usage mistake.
+    """
+    from .verbs.check import check as run_check
+
+    result = run_check(
+        lab_id, path=path, solution=solution, fmt="json" if json_ else fmt, output=output,
+        console=console,
+    )  # fmt: skip
+    raise typer.Exit(result.exit_code)
+
+
+@app.command()
+def watch(
+    lab_id: LabId,
+    path: PathOpt = None,
+    poll: Annotated[bool, typer.Option("--poll", help="Poll for changes (no file events).")] = False,
+) -> None:
+    """Re-run `lab check` every time you save a file of the lab (Ctrl-C to stop)."""
+    from .verbs.check import check as run_check
+    from .verbs.watch import watch as run_watch
+
+    run_watch(
+        lab_id, path=path, poll=poll, console=console,
+        run_check=lambda: run_check(lab_id, path=path, console=console),
+    )  # fmt: skip
+
+
+@app.command()
+def hint(lab_id: LabId) -> None:
+    """Show the next hint for the first check your last run failed."""
+    from .catalog import Catalog
+    from .progress import Progress
+
+    lab = Catalog().get(lab_id)
+    progress = Progress(_state())
+    last = progress.last(lab.id)
+    if last is None:
+        console.print(f"No run of {lab.id!r} yet: run `lab check {lab.id}` first.")
+        return
+    failing = [c for c in last.checks if c.status in ("fail", "error")]
+    if not failing:
+        console.print(f"[green]Your last run of {lab.id} passed every check: no hint needed.[/]")
+        return
+    first = failing[0]
+    check_def = lab.check(first.id) if first.id in {c.id for c in lab.checks} else None
+    hints = check_def.hints if check_def else (first.hint,)
+    level = progress.next_hint_level(lab.id, first.id)
+    shown = hints[min(level, len(hints) - 1)]
+    console.print(f"[bold]{first.title}[/]")
+    console.print(f"[red]{first.message}[/]")
+    console.print(f"\n[cyan]Hint {min(level, len(hints) - 1) + 1}/{len(hints)}:[/] {shown}")
+    progress.hint_shown(lab.id, first.id)
+
+
+@app.command()
+def reset(
+    lab_id: LabId,
+    yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation.")] = False,
+) -> None:
+    """Put a lab back as shipped. Your current files are backed up under .lab/backups first."""
+    from .catalog import Catalog
+    from .verbs import reset as r
+
+    lab = Catalog().get(lab_id)
+    changed = r.changed_files(lab)
+    if not changed:
+        console.print(f"{lab.dirname} is already as shipped: nothing to reset.")
+        return
+    console.print(f"These files of {lab.dirname} differ from the shipped version:")
+    for p in changed:
+        console.print(f"  {p}")
+    if not yes and not typer.confirm("Discard these changes (a backup is kept)?", default=False):
+        console.print("Nothing was changed.")
+        raise typer.Exit(0)
+    saved = r.reset(lab, _state())
+    console.print(f"[green]Reset {lab.dirname}.[/] Your previous files are in {saved}")
+
+
+@app.command()
+def solution(lab_id: LabId) -> None:
+    """After your lab passes, show the reference solution as a diff against your code."""
+    from .catalog import Catalog
+    from .progress import Progress
+    from .verbs.solution import reference_diff
+
+    lab = Catalog().get(lab_id)
+    if not Progress(_state()).ever_passed(lab.id):
+        console.print(
+            f"The reference for {lab.id!r} unlocks once your own code passes every check "
+            f"(`lab check {lab.id}`). Working it out yourself is where the learning is."
+        )
+        raise typer.Exit(1)
+    from rich.syntax import Syntax
+
+    console.print(Syntax(reference_diff(lab), "diff", theme="ansi_dark", background_color="default"))
+
+
+@app.command()
+def progress() -> None:
+    """Your runs so far: best and last score per lab."""
+    from .catalog import Catalog
+    from .progress import Progress
+
+    catalog = Catalog()
+    store = Progress(_state())
+    table = Table(box=None, header_style="bold")
+    for col in ("lab", "runs", "best", "last", "last run"):
+        table.add_column(col)
+    for lab in catalog.labs:
+        runs = store.history(lab.id)
+        if not runs:
+            table.add_row(lab.id, "0", "–", "–", "–")
+            continue
+        best, last = store.best(lab.id), runs[-1]
+        table.add_row(
+            lab.id, str(len(runs)), f"{best.score}/{best.max_score}",
+            f"{last.score}/{last.max_score} {last.status}", last.started_at,
+        )  # fmt: skip
+    console.print(table)
+    console.print("[dim]Local results are advisory: your grade is what the course's checker "
+                  "measures on your submission.[/]")  # fmt: skip
+
+
+@services_app.command("up")
+def services_up() -> None:
+    """Start PostgreSQL and Redis (and keep them running for fast checks)."""
+    from .services import providers
+
+    for p in providers(_state()).all():
+        with err.status(f"starting {p.name} ({p.kind})…"):
+            url = p.ensure()
+        from .services import redact
+
+        console.print(f"[green]✔[/] {p.name:8} {p.kind:8} {redact(url)}")
+
+
+@services_app.command("down")
+def services_down() -> None:
+    """Stop the embedded servers (external and docker servers are left alone)."""
+    from .services import providers
+
+    for p in providers(_state()).all():
+        stopped = p.stop()
+        word = "stopped" if stopped else ("not running" if p.kind != "external" else "external: left alone")
+        console.print(f"{p.name:8} {p.kind:8} {word}")
+
+
+@services_app.command("status")
+def services_status() -> None:
+    """Show which servers checks use, whether they run, and where their data and logs are."""
+    from .services import providers
+
+    table = Table(box=None, header_style="bold")
+    for col in ("service", "provider", "state", "version", "url", "details"):
+        table.add_column(col)
+    for p in providers(_state()).all():
+        st = p.status()
+        state = "[green]running[/]" if st.running else "[yellow]stopped[/]"
+        details = " ".join(f"{k}={v}" for k, v in st.details.items())
+        table.add_row(st.name, st.provider, state, st.version or "–", st.url or "–", details)
+    console.print(table)
+
+
+@app.command()
+def docs(port: Annotated[int, typer.Option(help="Port on 127.0.0.1.")] = 8000) -> None:
+    """Serve the course site (the labs' tasks, commands, services) on http://127.0.0.1:PORT."""
+    from .paths import course_root
+    from .verbs.tools import docs as serve
+
+    raise typer.Exit(serve(course_root(), port))
+
+
+@app.command()
+def notebook(
+    port: Annotated[int, typer.Option(help="Port on 127.0.0.1.")] = 8888,
+    browser: Annotated[bool, typer.Option(help="Open a browser.")] = True,
+) -> None:
+    """Open JupyterLab on the course notebooks (explore a lab's service, run its check)."""
+    from .paths import course_root
+    from .verbs.tools import notebook as serve
+
+    root = course_root()
+    raise typer.Exit(serve(root, _state(), port, browser))
+
+
+def main(argv: list[str] | None = None) -> int:
+    try:
+        code = app(args=argv, prog_name="lab", standalone_mode=False)
+    except click_exc.NoArgsIsHelpError:
+        return 0
+    except click_exc.UsageError as exc:
+        exc.show(file=sys.stderr)
+        return EXIT_USAGE
+    except typer.Abort:
+        err.print("Aborted.")
+        return 130
+    except typer.Exit as exc:
+        return exc.exit_code
+    except LabError as exc:
+        err.print(f"[bold red]Error:[/] {exc.message}")
+        if exc.detail:
+            err.print(f"[dim]{exc.detail}[/]")
+        return exc.exit_code
+    except KeyboardInterrupt:
+        err.print("Interrupted: every process this run started was stopped.")
+        return 130
+    return code if isinstance(code, int) else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,203 @@
+"""The learner's processes: started in a process group of their own, waited on until
+healthy (or dead, or out of time), logged to a file, and killed as a group.
+
+Every group started here is remembered until stopped, so an interrupted command
+(Ctrl-C, SIGTERM, an exception) still kills what it started: see ``kill_all``.
+"""
+
+from __future__ import annotations
+
+import atexit
+import contextlib
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Sequence
+from pathlib import Path
+
+from .services.base import free_port
+
+_LIVE: dict[int, subprocess.Popen] = {}
+
+
+class StartFailed(Exception):
+    """The service never became healthy; ``kind`` says how, ``log_tail`` shows why."""
+
+    def __init__(self, kind: str, message: str, log_tail: str = "") -> None:
+        super().__init__(message)
+        self.kind, self.message, self.log_tail = kind, message, log_tail
+
+
+def tail(path: Path, lines: int = 30, max_bytes: int = 64_000) -> str:
+    try:
+        with open(path, "rb") as f:
+            f.seek(0, os.SEEK_END)
+            size = f.tell()
+            f.seek(max(0, size - max_bytes))
+            data = f.read().decode("utf-8", errors="replace")
+    except OSError:
+        return ""
+    return "\n".join(data.splitlines()[-lines:])
+
+
+class ManagedProcess:
+    """A child process in its own session (so its whole group can be killed)."""
+
+    def __init__(
+        self, args: Sequence[str], *, cwd: Path, env: dict[str, str], log_path: Path
+    ) -> None:
+        self.args, self.cwd, self.env, self.log_path = list(args), cwd, env, log_path
+        self.proc: subprocess.Popen | None = None
+
+    def start(self) -> ManagedProcess:
+        self.log_path.parent.mkdir(parents=True, exist_ok=True)
+        log = open(self.log_path, "ab")
+        try:
+            self.proc = subprocess.Popen(
+                self.args,
+                cwd=self.cwd,
+                env=self.env,
+                stdin=subprocess.DEVNULL,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
+        finally:
+            log.close()
+        _LIVE[self.proc.pid] = self.proc
+        return self
+
+    @property
+    def pid(self) -> int:
+        assert self.proc is not None
+        return self.proc.pid
+
+    def alive(self) -> bool:
+        return self.proc is not None and self.proc.poll() is None
+
+    def stop(self, grace: float = 2.0) -> None:
+        if self.proc is None:
+            return
+        kill_group(self.proc, grace)
+
+
+def kill_group(proc: subprocess.Popen, grace: float = 2.0) -> None:
+    """SIGTERM the group, wait ``grace`` seconds, then SIGKILL whatever is left."""
+    pgid = proc.pid  # start_new_session: the leader's pid is the group id
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.killpg(pgid, signal.SIGTERM)
+    deadline = time.monotonic() + grace
+    while time.monotonic() < deadline:
+        if proc.poll() is not None and not _group_alive(pgid):
+            break
+        time.sleep(0.02)
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.killpg(pgid, signal.SIGKILL)
+    with contextlib.suppress(subprocess.TimeoutExpired):
+        proc.wait(timeout=5)
+    _LIVE.pop(proc.pid, None)
+
+
+def _group_alive(pgid: int) -> bool:
+    try:
+        os.killpg(pgid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def kill_all() -> None:
+    for proc in list(_LIVE.values()):
+        kill_group(proc, grace=0.5)
+
+
+atexit.register(kill_all)
+
+
+@contextlib.contextmanager
+def interrupts_raise():
+    """Turn SIGTERM (and SIGHUP) into KeyboardInterrupt while a run is in flight, so the
+    ``finally`` blocks that stop processes and drop databases run on any interruption."""
+
+    def handler(signum, frame):
+        raise KeyboardInterrupt
+
+    old = {}
+    for sig in (signal.SIGTERM, signal.SIGHUP):
+        with contextlib.suppress(ValueError):  # not the main thread
+            old[sig] = signal.signal(sig, handler)
+    try:
+        yield
+    finally:
+        for sig, h in old.items():
+            signal.signal(sig, h)
+
+
+class Service:
+    """The learner's ASGI app, served by uvicorn on a free port of 127.0.0.1."""
+
+    def __init__(self, app: str, *, cwd: Path, env: dict[str, str], log_path: Path) -> None:
+        self.app, self.cwd, self.env, self.log_path = app, cwd, env, log_path
+        self.port = 0
+        self.process: ManagedProcess | None = None
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def start(self) -> Service:
+        self.port = free_port()
+        args = [
+            sys.executable, "-m", "uvicorn", self.app,
+            "--host", "127.0.0.1", "--port", str(self.port),
+            "--log-level", "warning", "--timeout-graceful-shutdown", "1",
+        ]  # fmt: skip
+        self.process = ManagedProcess(args, cwd=self.cwd, env=self.env, log_path=self.log_path)
+        self.process.start()
+        return self
+
+    def wait_healthy(self, path: str, timeout: float) -> float:
+        """Poll ``path`` until it answers below 500; returns the seconds it took."""
+        import httpx
+
+        assert self.process is not None
+        t0 = time.monotonic()
+        deadline = t0 + timeout
+        last = ""
+        with httpx.Client(timeout=2.0) as client:
+            while True:
+                if not self.process.alive():
+                    code = self.process.proc.returncode if self.process.proc else None
+                    raise StartFailed(
+                        "service_start_failed",
+                        f"Your service exited during start-up (exit code {code}) before it "
+                        "answered a request. The log below shows why.",
+                        tail(self.log_path),
+                    )
+                try:
+                    r = client.get(self.url + path)
+                    if r.status_code < 500:
+                        return time.monotonic() - t0
+                    last = f"{path} answered {r.status_code}"
+                except httpx.HTTPError:
+                    pass
+                if time.monotonic() > deadline:
+                    why = f" (the last answer: {last})" if last else ""
+                    raise StartFailed(
+                        "service_unhealthy",
+                        f"Your service did not become healthy within {timeout:.0f} s{why}. "
+                        "Start-up may be stuck (a blocking call, a loop, waiting on something).",
+                        tail(self.log_path),
+                    )
+                time.sleep(0.03)
+
+    def alive(self) -> bool:
+        return self.process is not None and self.process.alive()
+
+    def stop(self) -> None:
+        if self.process is not None:
+            self.process.stop()

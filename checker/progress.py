@@ -1,0 +1,63 @@
+"""The learner's local history of runs: one JSON line per run in ``.lab/progress.jsonl``,
+and the hints already shown (``.lab/hints.json``).
+
+A local result is advisory: the grade is what the trusted checker measures on the
+submission (see ``lab grade``).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+from pathlib import Path
+
+from .results import RunResult
+
+
+class Progress:
+    def __init__(self, state: Path) -> None:
+        self.path = state / "progress.jsonl"
+        self.hints_path = state / "hints.json"
+
+    def record(self, result: RunResult) -> None:
+        with open(self.path, "a", encoding="utf-8") as f:
+            f.write(result.to_json(indent=None) + "\n")
+
+    def history(self, lab: str | None = None) -> list[RunResult]:
+        runs: list[RunResult] = []
+        with contextlib.suppress(FileNotFoundError), open(self.path, encoding="utf-8") as f:
+            for line in f:
+                try:
+                    data = json.loads(line)
+                    if lab is None or data.get("lab") == lab:
+                        runs.append(RunResult.from_dict(data))
+                except (ValueError, KeyError, TypeError):
+                    continue  # a torn line from an interrupted write: skip it
+        return runs
+
+    def last(self, lab: str) -> RunResult | None:
+        runs = self.history(lab)
+        return runs[-1] if runs else None
+
+    def best(self, lab: str) -> RunResult | None:
+        runs = self.history(lab)
+        return max(runs, key=lambda r: (r.score, r.started_at)) if runs else None
+
+    def ever_passed(self, lab: str) -> bool:
+        return any(r.status == "pass" and r.target.startswith("labs/") for r in self.history(lab))
+
+    # -- hints ------------------------------------------------------------------
+
+    def _hints(self) -> dict[str, int]:
+        try:
+            return json.loads(self.hints_path.read_text())
+        except (OSError, ValueError):
+            return {}
+
+    def next_hint_level(self, lab: str, check: str) -> int:
+        return self._hints().get(f"{lab}/{check}", 0)
+
+    def hint_shown(self, lab: str, check: str) -> None:
+        hints = self._hints()
+        hints[f"{lab}/{check}"] = hints.get(f"{lab}/{check}", 0) + 1
+        self.hints_path.write_text(json.dumps(hints, indent=1))

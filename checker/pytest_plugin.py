@@ -1,0 +1,242 @@
+"""The pytest plugin every hidden check runs under.
+
+Loaded with ``-p checker.pytest_plugin`` in a pytest process of its own, with plugin
+autoload disabled (see DESIGN.md, principle 7). It never imports learner code: the
+service under test is a separate process, reached over HTTP, and its database and
+Redis are reached with their own clients.
+
+What a hidden check can use (fixtures):
+
+``base_url``   the running service, e.g. ``http://127.0.0.1:53121``
+``http``       an ``httpx.Client`` on that URL (5 s timeout, no redirects followed)
+``db``         a psycopg connection (autocommit) to this run's own database
+``redis``      a redis client on this run's own Redis db (labs that declare redis)
+``measure``    ``measure(name, value)`` records a number into the result's measurements
+``workspace``  the path of the learner's code, to read files (never to import them)
+
+How a check reports: one check id per test function, taken from
+``@pytest.mark.check("id")`` or else from the name ``test_<id>``. A failed
+``assert cond, "message"`` becomes the learner-facing message (the run uses
+``--assert=plain``, so the hidden code is never quoted). Messages should say what was
+expected and what the service did, in the learner's terms.
+
+The runner reads events as JSON lines from the file descriptor in ``LAB_EVENTS_FD``,
+so results stream as checks finish. With ``LAB_GO_FD`` set, the session waits, after
+collection, for a line on that descriptor: ``go`` (the service is healthy) or anything
+else (abort). That lets collection overlap with the service's start-up.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+_RESULTS: dict[str, dict[str, Any]] = {}
+_EVENTS = None
+_MEASUREMENTS: dict[str, Any] = {}
+
+#: Message for an ``assert`` with no message (a checker bug: every assert should have one).
+GENERIC_FAILURE = "The check failed."
+
+
+def _emit(event: dict[str, Any]) -> None:
+    if _EVENTS is None:
+        return
+    _EVENTS.write(json.dumps(event) + "\n")
+    _EVENTS.flush()
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    global _EVENTS
+    config.addinivalue_line("markers", "check(id): the lab.toml check this test implements")
+    fd = os.environ.get("LAB_EVENTS_FD")
+    if fd and _EVENTS is None:
+        _EVENTS = os.fdopen(int(fd), "w", buffering=1, closefd=False)
+
+
+def check_id_of(item: pytest.Item) -> str:
+    marker = item.get_closest_marker("check")
+    if marker and marker.args:
+        return str(marker.args[0])
+    name = getattr(item, "originalname", None) or item.name
+    return name.removeprefix("test_")
+
+
+def pytest_collection_finish(session: pytest.Session) -> None:
+    ids: list[str] = []
+    for item in session.items:
+        cid = check_id_of(item)
+        if cid not in ids:
+            ids.append(cid)
+    _emit({"event": "collected", "checks": ids})
+    go_fd = os.environ.get("LAB_GO_FD")
+    if go_fd:
+        # Not stdin: pytest's capture points fd 0 at /dev/null.
+        with os.fdopen(int(go_fd), "r", closefd=True) as go:
+            line = go.readline().strip()
+        if line != "go":
+            pytest.exit("the service did not start; no check ran", returncode=2)
+
+
+def _describe(excinfo: pytest.ExceptionInfo[BaseException]) -> tuple[str, str]:
+    """(status, learner-facing message) for an exception raised inside a check."""
+    import httpx
+
+    exc = excinfo.value
+    if isinstance(exc, AssertionError):
+        msg = str(exc.args[0]) if exc.args else GENERIC_FAILURE
+        return "fail", msg.strip() or GENERIC_FAILURE
+    if isinstance(exc, httpx.TimeoutException):
+        req = _request_of(exc)
+        return "fail", (
+            f"The service did not answer {req}in time. A handler may be stuck "
+            "(an infinite loop, a lock never released, a blocking call)."
+        )
+    if isinstance(exc, (httpx.ConnectError, httpx.RemoteProtocolError, httpx.ReadError)):
+        req = _request_of(exc)
+        return "fail", (
+            f"The service dropped the connection {req.replace('to ', 'for ', 1)}"
+            "without an answer: it may have crashed. Its log tail is in the report."
+        )
+    if isinstance(exc, pytest.skip.Exception):
+        return "skip", str(exc)
+    return "error", (
+        f"The check itself could not run ({type(exc).__name__}). This is a problem in "
+        "Backend Lab, not in your code: please report it."
+    )
+
+
+def _request_of(exc: BaseException) -> str:
+    try:
+        req = exc.request  # type: ignore[attr-defined]
+        return f"to {req.method} {req.url.raw_path.decode()} "
+    except (AttributeError, RuntimeError):
+        return ""
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]):
+    outcome = yield
+    report: pytest.TestReport = outcome.get_result()
+    cid = check_id_of(item)
+    entry = _RESULTS.setdefault(
+        cid, {"id": cid, "status": "pass", "message": "", "duration_s": 0.0, "tests": 0}
+    )
+    entry["duration_s"] += call.duration
+    if report.when == "call":
+        entry["tests"] += 1
+    if report.passed:
+        return
+    if report.skipped:
+        if entry["status"] == "pass":
+            entry["status"] = "skip"
+            reason = report.longrepr[2] if isinstance(report.longrepr, tuple) else ""
+            entry["message"] = str(reason).removeprefix("Skipped: ")
+        return
+    status, message = _describe(call.excinfo) if call.excinfo else ("error", GENERIC_FAILURE)
+    if report.when != "call" and status == "fail":
+        # A fixture could not be set up: the check could not judge anything.
+        status = "error" if not _is_service_fault(call.excinfo) else "fail"
+    rank = {"pass": 0, "skip": 1, "fail": 2, "error": 3}
+    if rank[status] > rank[entry["status"]]:
+        entry["status"] = status
+        entry["message"] = message
+
+
+def _is_service_fault(excinfo: pytest.ExceptionInfo[BaseException] | None) -> bool:
+    import httpx
+
+    return excinfo is not None and isinstance(excinfo.value, (AssertionError, httpx.HTTPError))
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_protocol(item: pytest.Item, nextitem: pytest.Item | None):
+    yield
+    # Tests of one check are adjacent: once the last of them ran, stream the check.
+    cid = check_id_of(item)
+    if nextitem is None or check_id_of(nextitem) != cid:
+        entry = dict(_RESULTS[cid])
+        entry["duration_s"] = round(entry["duration_s"], 3)
+        entry["measurements"] = {
+            k.split(".", 1)[1]: v for k, v in _MEASUREMENTS.items() if k.split(".", 1)[0] == cid
+        }
+        _emit({"event": "check", **entry})
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    _emit({"event": "done", "exitstatus": int(exitstatus)})
+
+
+# ---------------------------------------------------------------- fixtures
+
+
+def _env(name: str) -> str:
+    value = os.environ.get(name)
+    if not value:
+        raise RuntimeError(f"{name} is not set: hidden checks run under `lab check`")
+    return value
+
+
+@pytest.fixture(scope="session")
+def base_url() -> str:
+    return _env("LAB_SERVICE_URL").rstrip("/")
+
+
+@pytest.fixture(scope="session")
+def workspace() -> Path:
+    return Path(_env("LAB_WORKSPACE"))
+
+
+@pytest.fixture
+def http(base_url: str):
+    import httpx
+
+    timeout = float(os.environ.get("LAB_HTTP_TIMEOUT", "5"))
+    with httpx.Client(base_url=base_url, timeout=timeout, follow_redirects=False) as client:
+        yield client
+
+
+@pytest.fixture(scope="session")
+def db():
+    import psycopg
+
+    with psycopg.connect(_env("LAB_RUN_DATABASE_URL"), autocommit=True) as conn:
+        yield conn
+
+
+@pytest.fixture(scope="session")
+def redis():
+    import redis as redis_lib
+
+    client = redis_lib.Redis.from_url(_env("LAB_RUN_REDIS_URL"), decode_responses=True)
+    try:
+        yield client
+    finally:
+        client.close()
+
+
+@pytest.fixture
+def measure(request: pytest.FixtureRequest):
+    """``measure(name, value)``: a number this check took, shown in the result."""
+    cid = check_id_of(request.node)
+
+    def record(name: str, value: Any) -> None:
+        _MEASUREMENTS[f"{cid}.{name}"] = value
+
+    return record
+
+
+@pytest.fixture
+def elapsed():
+    """A monotonic stopwatch: ``t = elapsed(); ...; t()`` gives seconds."""
+
+    def start():
+        t0 = time.perf_counter()
+        return lambda: time.perf_counter() - t0
+
+    return start

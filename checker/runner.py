@@ -1,0 +1,311 @@
+"""One run: provision -> start the service -> run the hidden checks -> a result.
+
+The checker never imports learner code (DESIGN.md, principle 1). The service runs as
+a uvicorn child process; the hidden checks run in a pytest child process with only our
+plugin loaded. Both start at once: pytest collects while the service boots, then waits
+for "go" on its stdin. Results stream back as JSON lines on a pipe.
+
+Whatever happens (a crash, a hang, Ctrl-C), the ``finally`` block stops both process
+groups, drops the run's database and flushes its Redis database.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import secrets
+import select
+import shutil
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from . import process
+from .catalog import Lab
+from .errors import LabError
+from .results import CheckResult, RunError, RunResult
+from .services import providers
+from .services.databases import (
+    TEMPLATE_PREFIX,
+    create_run_database,
+    drop_database,
+    drop_stale_runs,
+    ensure_template,
+    fingerprint,
+)
+from .services.redis_lease import RedisLease
+from .workspace import Workspace
+
+Listener = Callable[[str, Any], None]
+KEEP_RUNS = 30
+
+
+@dataclass
+class RunOptions:
+    start_timeout_s: float = 20.0  # service start-up
+    checks_timeout_s: float = 120.0  # all hidden checks together
+    http_timeout_s: float = 5.0  # one request of a check
+
+    @classmethod
+    def from_env(cls) -> RunOptions:
+        """Limits can be tightened (tests) or loosened (slow machines) from the environment."""
+        opts = cls()
+        for field_name, var in (
+            ("start_timeout_s", "LAB_START_TIMEOUT"),
+            ("checks_timeout_s", "LAB_CHECKS_TIMEOUT"),
+            ("http_timeout_s", "LAB_HTTP_TIMEOUT"),
+        ):
+            if os.environ.get(var):
+                setattr(opts, field_name, float(os.environ[var]))
+        return opts
+
+
+def _now() -> str:
+    return datetime.now(UTC).isoformat(timespec="seconds")
+
+
+def _new_run_dir(state: Path, lab: Lab) -> Path:
+    runs = state / "runs"
+    runs.mkdir(parents=True, exist_ok=True)
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S")
+    path = runs / f"{stamp}-{lab.id}-{secrets.token_hex(3)}"
+    path.mkdir()
+    old = sorted(p for p in runs.iterdir() if p.is_dir())[:-KEEP_RUNS]
+    for p in old:
+        shutil.rmtree(p, ignore_errors=True)
+    return path
+
+
+def template_for(lab: Lab) -> tuple[str, list[str]]:
+    """The template database's name and the SQL that builds it (from the trusted checks)."""
+    sql = [(lab.checks_path / rel).read_text(encoding="utf-8") for rel in lab.template_sql]
+    name = f"{TEMPLATE_PREFIX}{lab.id.replace('-', '_')}_{fingerprint(*sql)}"
+    return name, sql
+
+
+class _Events:
+    """Reads the JSON lines the pytest plugin writes to our pipe."""
+
+    def __init__(self, fd: int) -> None:
+        self.fd, self.buffer, self.closed = fd, b"", False
+
+    def read(self, timeout: float) -> list[dict[str, Any]]:
+        if self.closed:
+            time.sleep(min(timeout, 0.05))
+            return []
+        ready, _, _ = select.select([self.fd], [], [], timeout)
+        if not ready:
+            return []
+        chunk = os.read(self.fd, 65536)
+        if not chunk:
+            self.closed = True
+        self.buffer += chunk
+        events = []
+        while b"\n" in self.buffer:
+            line, self.buffer = self.buffer.split(b"\n", 1)
+            with contextlib.suppress(ValueError):
+                events.append(json.loads(line))
+        return events
+
+
+def run(
+    lab: Lab,
+    workspace: Workspace,
+    *,
+    state: Path,
+    options: RunOptions | None = None,
+    listener: Listener | None = None,
+) -> RunResult:
+    opts = options or RunOptions.from_env()
+    emit = listener or (lambda kind, payload: None)
+    t0 = time.monotonic()
+    result = RunResult(lab=lab.id, target=workspace.target, started_at=_now())
+    run_dir = _new_run_dir(state, lab)
+    service_log = run_dir / "service.log"
+    checks_log = run_dir / "checks.log"
+    by_id = {c.id: c for c in lab.checks}
+    done: dict[str, CheckResult] = {}
+
+    admin_url = db_name = None
+    lease: RedisLease | None = None
+    service: process.Service | None = None
+    checks_proc: subprocess.Popen | None = None
+    read_fd = write_fd = go_read = go_write = -1
+
+    try:
+        with process.interrupts_raise():
+            # -- provision ---------------------------------------------------
+            prov = providers(state)
+            env = {
+                k: v
+                for k, v in os.environ.items()
+                if not k.startswith("LAB_") and k not in ("DATABASE_URL", "REDIS_URL")
+            }
+            env.update(PYTHONDONTWRITEBYTECODE="1", PYTHONUNBUFFERED="1", LAB_ENV="check")
+            check_env = dict(env)
+            if "postgres" in lab.services:
+                emit("phase", "PostgreSQL")
+                admin_url = prov.postgres.ensure()
+                drop_stale_runs(admin_url)
+                name, sql = template_for(lab)
+                ensure_template(admin_url, name, sql, on_progress=lambda m: emit("phase", m))
+                db_name, db_url = create_run_database(admin_url, name, lab.id)
+                env["DATABASE_URL"] = db_url
+                check_env["LAB_RUN_DATABASE_URL"] = db_url
+                check_env["LAB_ADMIN_DATABASE_URL"] = admin_url
+            if {"redis", "worker"} & set(lab.services):
+                emit("phase", "Redis")
+                lease = RedisLease(prov.redis.ensure())
+                redis_url = lease.acquire()
+                env["REDIS_URL"] = redis_url
+                check_env["LAB_RUN_REDIS_URL"] = redis_url
+
+            # -- start the checks (collecting) and the service, together --------
+            emit("phase", "starting your service")
+            read_fd, write_fd = os.pipe()
+            go_read, go_write = os.pipe()
+            check_env.update(
+                PYTEST_DISABLE_PLUGIN_AUTOLOAD="1",
+                LAB_EVENTS_FD=str(write_fd),
+                LAB_GO_FD=str(go_read),
+                LAB_WORKSPACE=str(workspace.path),
+                LAB_ID=lab.id,
+                LAB_HTTP_TIMEOUT=str(opts.http_timeout_s),
+                LAB_SERVICE_LOG=str(service_log),
+            )
+            service = process.Service(
+                lab.app, cwd=workspace.path, env=env, log_path=service_log
+            ).start()
+            check_env["LAB_SERVICE_URL"] = service.url
+            with open(checks_log, "wb") as log:
+                checks_proc = subprocess.Popen(
+                    [sys.executable, "-m", "pytest", str(lab.checks_path),
+                     "-p", "checker.pytest_plugin", "--assert=plain", "-q", "--no-header",
+                     "-p", "no:cacheprovider", "--rootdir", str(lab.checks_path.parent)],
+                    cwd=lab.checks_path.parent, env=check_env, stdin=subprocess.DEVNULL,
+                    stdout=log, stderr=subprocess.STDOUT, pass_fds=(write_fd, go_read),
+                    start_new_session=True,
+                )  # fmt: skip
+            process._LIVE[checks_proc.pid] = checks_proc
+            os.close(write_fd)
+            os.close(go_read)
+            write_fd = go_read = -1
+
+            try:
+                took = service.wait_healthy(lab.health, opts.start_timeout_s)
+            except process.StartFailed as exc:
+                _send(go_write, "abort")
+                go_write = -1
+                result.error = RunError(exc.kind, exc.message, exc.log_tail)
+            else:
+                result.measurements["service_start_s"] = round(took, 3)
+                emit("phase", "running checks")
+                _send(go_write, "go")
+                go_write = -1
+                _collect(
+                    result, _Events(read_fd), checks_proc, by_id, done, emit,
+                    deadline=time.monotonic() + opts.checks_timeout_s, checks_log=checks_log,
+                )  # fmt: skip
+    except LabError as exc:
+        result.error = RunError("services_unavailable", exc.message, exc.detail or "")
+    except KeyboardInterrupt:
+        result.error = RunError("interrupted", "The run was interrupted before it finished.")
+        raise
+    finally:
+        if checks_proc is not None:
+            process.kill_group(checks_proc, grace=0.5)
+        if service is not None:
+            service.stop()
+        for fd in (read_fd, write_fd, go_read, go_write):
+            if fd >= 0:
+                with contextlib.suppress(OSError):
+                    os.close(fd)
+        if admin_url and db_name:
+            drop_database(admin_url, db_name)
+        if lease is not None:
+            lease.release()
+
+    # -- every check of the manifest gets a verdict, in manifest order ------------
+    for check in lab.checks:
+        got = done.get(check.id)
+        if got is None:
+            why = (
+                "Not run: the service could not be started."
+                if result.error and result.error.kind.startswith("service")
+                else "Not run: the check run stopped before reaching it."
+            )
+            got = CheckResult(check.id, check.title, "error", check.points, why)
+        got.hint = check.hint if got.status in ("fail", "error") else ""
+        result.checks.append(got)
+    if result.error and result.error.kind in ("timeout", "checks_crashed") and service:
+        result.error.log_tail = process.tail(service_log)
+    result.duration_s = time.monotonic() - t0
+    result.settle()
+    (run_dir / "result.json").write_text(result.to_json())
+    emit("done", result)
+    return result
+
+
+def _send(fd: int, line: str) -> None:
+    with contextlib.suppress(OSError):
+        os.write(fd, (line + "\n").encode())
+    with contextlib.suppress(OSError):
+        os.close(fd)
+
+
+def _collect(result, events, proc, by_id, done, emit, *, deadline, checks_log) -> None:
+    collected: list[str] | None = None
+    finished = False
+    while not finished:
+        remaining = deadline - time.monotonic()
+        if remaining <= 0:
+            result.error = RunError(
+                "timeout",
+                "The checks did not finish in time: your service may be hanging on a request.",
+            )
+            return
+        for ev in events.read(min(remaining, 0.2)):
+            kind = ev.get("event")
+            if kind == "collected":
+                collected = ev["checks"]
+            elif kind == "check":
+                cid = ev["id"]
+                check = by_id.get(cid)
+                if check is None:
+                    continue  # a test not declared in lab.toml: ignored (catalog tests flag it)
+                cr = CheckResult(
+                    id=cid,
+                    title=check.title,
+                    status=ev["status"],
+                    points=check.points,
+                    message=ev.get("message", ""),
+                    duration_s=ev.get("duration_s", 0.0),
+                    bonus=check.bonus,
+                )
+                done[cid] = cr
+                if ev.get("measurements"):
+                    result.measurements[cid] = ev["measurements"]
+                emit("check", cr)
+            elif kind == "done":
+                finished = True
+        if events.closed and proc.poll() is not None:
+            finished = True
+    if collected is None or not all(cid in done for cid in collected):
+        result.error = RunError(
+            "checks_crashed",
+            "The hidden checks could not start. This is a problem in Backend Lab, not in "
+            f"your code: please report it (details in {checks_log}).",
+        )
+    else:
+        for cid in by_id:
+            if cid not in collected and cid not in done:
+                done[cid] = CheckResult(
+                    cid, by_id[cid].title, "error", by_id[cid].points,
+                    "This check has no hidden test in this version of Backend Lab.",
+                )  # fmt: skip

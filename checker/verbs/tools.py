@@ -1,0 +1,39 @@
+"""`lab docs` and `lab notebook`: the docs site and JupyterLab, with their state kept
+under .lab/ (never in the user's home folder)."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+
+def jupyter_env(state: Path) -> dict[str, str]:
+    env = dict(os.environ)
+    base = state / "jupyter"
+    env.update(
+        JUPYTER_CONFIG_DIR=str(base / "config"),
+        JUPYTER_DATA_DIR=str(base / "data"),
+        JUPYTER_RUNTIME_DIR=str(base / "runtime"),
+        IPYTHONDIR=str(base / "ipython"),
+        MPLCONFIGDIR=str(base / "matplotlib"),
+        JUPYTER_PLATFORM_DIRS="1",
+    )
+    return env
+
+
+def notebook(root: Path, state: Path, port: int, open_browser: bool) -> int:
+    args = [
+        sys.executable, "-m", "jupyterlab", f"--notebook-dir={root / 'notebooks'}",
+        f"--port={port}", "--ip=127.0.0.1",
+    ]  # fmt: skip
+    if not open_browser:
+        args.append("--no-browser")
+    return subprocess.call(args, cwd=root, env=jupyter_env(state))
+
+
+def docs(root: Path, port: int) -> int:
+    args = [sys.executable, "-m", "mkdocs", "serve", "-f", str(root / "mkdocs.yml"),
+            "-a", f"127.0.0.1:{port}"]  # fmt: skip
+    return subprocess.call(args, cwd=root)
