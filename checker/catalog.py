@@ -127,7 +127,9 @@ class _Reader:
         if kind is int and isinstance(value, bool):
             raise self.fail(key, f"must be an integer, not {value!r}")
         if not isinstance(value, kind):
-            names = kind.__name__ if isinstance(kind, type) else " or ".join(k.__name__ for k in kind)
+            names = (
+                kind.__name__ if isinstance(kind, type) else " or ".join(k.__name__ for k in kind)
+            )
             raise self.fail(key, f"must be a {names}, not {type(value).__name__} {value!r}")
         return value
 

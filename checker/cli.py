@@ -40,7 +40,9 @@ app.add_typer(services_app, name="services")
 console = Console(highlight=False)
 err = Console(stderr=True, highlight=False)
 
-LabId = Annotated[str, typer.Argument(metavar="LAB", help="The lab's id, as `lab list` shows it (e.g. crud).")]
+LabId = Annotated[
+    str, typer.Argument(metavar="LAB", help="The lab's id, as `lab list` shows it (e.g. crud).")
+]
 PathOpt = Annotated[
     Path | None,
     typer.Option("--path", help="Check this folder instead of labs/NN-<lab> (a copy of the lab)."),
@@ -107,7 +109,9 @@ def check(
 def watch(
     lab_id: LabId,
     path: PathOpt = None,
-    poll: Annotated[bool, typer.Option("--poll", help="Poll for changes (no file events).")] = False,
+    poll: Annotated[
+        bool, typer.Option("--poll", help="Poll for changes (no file events).")
+    ] = False,
 ) -> None:
     """Re-run `lab check` every time you save a file of the lab (Ctrl-C to stop)."""
     from .verbs.check import check as run_check
@@ -186,7 +190,9 @@ def solution(lab_id: LabId) -> None:
         raise typer.Exit(1)
     from rich.syntax import Syntax
 
-    console.print(Syntax(reference_diff(lab), "diff", theme="ansi_dark", background_color="default"))
+    console.print(
+        Syntax(reference_diff(lab), "diff", theme="ansi_dark", background_color="default")
+    )
 
 
 @app.command()
@@ -235,7 +241,11 @@ def services_down() -> None:
 
     for p in providers(_state()).all():
         stopped = p.stop()
-        word = "stopped" if stopped else ("not running" if p.kind != "external" else "external: left alone")
+        word = (
+            "stopped"
+            if stopped
+            else ("not running" if p.kind != "external" else "external: left alone")
+        )
         console.print(f"{p.name:8} {p.kind:8} {word}")
 
 

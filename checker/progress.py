@@ -44,7 +44,10 @@ class Progress:
         return max(runs, key=lambda r: (r.score, r.started_at)) if runs else None
 
     def ever_passed(self, lab: str) -> bool:
-        return any(r.status == "pass" and r.target.startswith("labs/") for r in self.history(lab))
+        # A pass of the learner's own code: not of the reference (`lab check --solution`).
+        return any(
+            r.status == "pass" and not r.target.endswith("+ solution") for r in self.history(lab)
+        )
 
     # -- hints ------------------------------------------------------------------
 

@@ -13,7 +13,12 @@ from rich.text import Text
 from .catalog import Lab
 from .results import CheckResult, RunResult
 
-ICONS = {"pass": ("✔", "green"), "fail": ("✘", "red"), "error": ("!", "yellow"), "skip": ("–", "dim")}
+ICONS = {
+    "pass": ("✔", "green"),
+    "fail": ("✘", "red"),
+    "error": ("!", "yellow"),
+    "skip": ("–", "dim"),
+}
 
 
 def check_line(c: CheckResult) -> Text:

@@ -168,7 +168,9 @@ class RunResult:
 
     def to_junit(self) -> str:
         """JUnit XML: one testsuite, one testcase per check."""
-        counts = {s: sum(1 for c in self.checks if c.status == s) for s in ("fail", "error", "skip")}
+        counts = {
+            s: sum(1 for c in self.checks if c.status == s) for s in ("fail", "error", "skip")
+        }
         suite = ET.Element(
             "testsuite",
             name=f"lab.{self.lab}",
@@ -181,7 +183,11 @@ class RunResult:
         )
         for c in self.checks:
             case = ET.SubElement(
-                suite, "testcase", classname=f"lab.{self.lab}", name=c.id, time=f"{c.duration_s:.3f}"
+                suite,
+                "testcase",
+                classname=f"lab.{self.lab}",
+                name=c.id,
+                time=f"{c.duration_s:.3f}",
             )
             text = c.message + (f"\nHint: {c.hint}" if c.hint else "")
             if c.status == "fail":
@@ -191,9 +197,9 @@ class RunResult:
             elif c.status == "skip":
                 ET.SubElement(case, "skipped", message=c.message)
         if self.error:
-            ET.SubElement(suite, "system-err").text = (
-                f"{self.error.kind}: {self.error.message}\n{self.error.log_tail}"
-            )
+            ET.SubElement(
+                suite, "system-err"
+            ).text = f"{self.error.kind}: {self.error.message}\n{self.error.log_tail}"
         root = ET.Element("testsuites", name="backend-lab")
         root.append(suite)
         ET.indent(root)

@@ -21,18 +21,42 @@ REDIS_IMAGE = os.environ.get("LAB_REDIS_IMAGE", "redis:7")
 
 def _docker_client():
     os.environ.setdefault("TESTCONTAINERS_RYUK_DISABLED", "true")
-    try:
-        import docker
+    import docker
 
+    _probe_socket()
+    client = None
+    try:
         client = docker.from_env(timeout=5)
         client.ping()
         return client
-    except Exception as exc:  # docker raises many kinds here; all mean "no engine"
+    except Exception as exc:
+        if client is not None:
+            client.close()  # docker raises many kinds here; all mean "no engine"
         raise ServiceUnavailable(
             "LAB_SERVICES=docker, but no Docker engine answers.",
             detail=f"{type(exc).__name__}: {exc}\nStart Docker, or unset LAB_SERVICES to use "
             "the embedded servers (no Docker needed).",
         ) from None
+
+
+def _probe_socket() -> None:
+    """Fail fast, and without leaking a socket, when the engine's unix socket is absent."""
+    import socket
+
+    host = os.environ.get("DOCKER_HOST", "unix:///var/run/docker.sock")
+    if not host.startswith("unix://"):
+        return
+    path = host.removeprefix("unix://")
+    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as s:
+        s.settimeout(2)
+        try:
+            s.connect(path)
+        except OSError as exc:
+            raise ServiceUnavailable(
+                "LAB_SERVICES=docker, but no Docker engine answers.",
+                detail=f"{path}: {exc.strerror or exc}\nStart Docker, or unset LAB_SERVICES to "
+                "use the embedded servers (no Docker needed).",
+            ) from None
 
 
 class _DockerService:

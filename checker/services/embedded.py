@@ -28,7 +28,7 @@ import time
 from pathlib import Path
 
 from ..errors import ServiceUnavailable
-from .base import ServiceStatus, file_lock, free_port, port_is_free
+from .base import ServiceStatus, file_lock, free_port, port_is_free, redis_probe
 
 PG_SYSTEM_USER = "embedded_postgres"
 
@@ -232,7 +232,9 @@ class EmbeddedPostgres:
             timeout=120,
         )  # fmt: skip
         if res.returncode != 0:
-            raise ServiceUnavailable("initdb failed for the embedded PostgreSQL.", detail=res.stderr)
+            raise ServiceUnavailable(
+                "initdb failed for the embedded PostgreSQL.", detail=res.stderr
+            )
         with open(scratch / "postgresql.conf", "a", encoding="utf-8") as conf:
             conf.write(PG_CONF)
         scratch.rename(self.data)
@@ -315,8 +317,7 @@ class EmbeddedRedis:
         import redis
 
         try:
-            client = redis.Redis(host="127.0.0.1", port=port, socket_timeout=2)
-            with client:
+            with redis_probe(self._url(port)) as client:
                 found = client.config_get("dir").get("dir")
         except redis.RedisError:
             return False
@@ -387,7 +388,7 @@ class EmbeddedRedis:
                 self._kill_stale()
                 return False
             with contextlib.suppress(redis.RedisError):
-                redis.Redis(host="127.0.0.1", port=port, socket_timeout=5).shutdown(nosave=True)
+                redis_probe(self._url(port), 5).shutdown(nosave=True)
             deadline = time.monotonic() + 5
             while time.monotonic() < deadline and self._is_ours(port):
                 time.sleep(0.05)
@@ -400,9 +401,7 @@ class EmbeddedRedis:
         st.details["data"] = str(self.home)
         st.details["log"] = str(self.log)
         if port:
-            import redis
-
             st.url = self._url(port)
-            with redis.Redis(host="127.0.0.1", port=port) as client:
+            with redis_probe(st.url) as client:
                 st.version = client.info("server").get("redis_version")
         return st

@@ -6,7 +6,7 @@ We never start or stop these; we only check, quickly, that they answer.
 from __future__ import annotations
 
 from ..errors import ServiceUnavailable
-from .base import ServiceStatus, redact
+from .base import ServiceStatus, redact, redis_probe
 
 
 class ExternalPostgres:
@@ -57,7 +57,7 @@ class ExternalRedis:
         import redis
 
         try:
-            with redis.Redis.from_url(self.url, socket_connect_timeout=5) as client:
+            with redis_probe(self.url, 5) as client:
                 client.ping()
         except redis.RedisError as exc:
             raise ServiceUnavailable(
@@ -72,7 +72,7 @@ class ExternalRedis:
 
         st = ServiceStatus("redis", "external", running=False, url=redact(self.url))
         try:
-            with redis.Redis.from_url(self.url, socket_connect_timeout=5) as client:
+            with redis_probe(self.url, 5) as client:
                 st.version = client.info("server").get("redis_version")
                 st.running = True
         except redis.RedisError as exc:

@@ -45,7 +45,9 @@ def event_changes(root: Path) -> Iterator[set[str]]:
     from watchfiles import watch
 
     for batch in watch(root, debounce=300, rust_timeout=0, raise_interrupt=True):
-        changed = {p for _, p in batch if p.endswith(WATCHED) and not SKIP_DIRS & set(Path(p).parts)}
+        changed = {
+            p for _, p in batch if p.endswith(WATCHED) and not SKIP_DIRS & set(Path(p).parts)
+        }
         if changed:
             yield changed
 
@@ -65,7 +67,9 @@ def watch(lab_id: str, *, path: Path | None, poll: bool, run_check, console: Con
                 run_check()
             except LabError as exc:
                 console.print(f"[yellow]{exc.message}[/]")
-            console.print(f"\n[dim]Watching {root} ({mode}); save a file to re-check, Ctrl-C to stop.[/]")
+            console.print(
+                f"\n[dim]Watching {root} ({mode}); save a file to re-check, Ctrl-C to stop.[/]"
+            )
             try:
                 changed = next(changes)
             except OSError:

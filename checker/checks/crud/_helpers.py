@@ -1,0 +1,211 @@
+"""Helpers for the crud checks: fresh ISBNs, answers worded for the learner, the table.
+
+The service is reached over HTTP only; the database is read (and, in the pagination
+walk, written) with the run's own connection, so a check never relies on the service to
+report what the service did. Checks share one service and one database: each makes its
+own books with fresh ISBNs, finds them by ISBN or id, and never assumes the table is
+empty. Failures are raised as AssertionError with a message for the learner.
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Iterable
+from typing import Any
+
+import httpx
+import psycopg
+
+#: The fields a client sends for a book, as the README documents them.
+FIELDS = ("title", "author", "isbn", "price_cents", "published_year")
+
+#: An id no book will ever have in a run (ids start at 1 and count up).
+MISSING_ID = 999_999_999
+
+#: What a client must never see in an answer: it comes from the database or the server.
+LEAK_MARKERS = (
+    "insert into",
+    "update book set",
+    "duplicate key value",
+    "integrityerror",
+    "uniqueviolation",
+    "psycopg",
+    "sqlalchemy",
+    "sqlalche.me",
+    "[sql:",
+    "[parameters:",
+    "traceback (most recent call last)",
+)
+
+_rng = random.SystemRandom()
+
+
+def isbn13_check_digit(first12: str) -> str:
+    total = sum(int(d) * (3 if i % 2 else 1) for i, d in enumerate(first12))
+    return str((10 - total % 10) % 10)
+
+
+def new_isbn() -> str:
+    """A random valid ISBN-13 (978 prefix): unique enough for one run."""
+    first12 = "978" + "".join(_rng.choice("0123456789") for _ in range(9))
+    return first12 + isbn13_check_digit(first12)
+
+
+def wrong_check_digit(isbn: str) -> str:
+    return isbn[:12] + str((int(isbn[12]) + 1) % 10)
+
+
+def said(response: httpx.Response) -> str:
+    """How a message names an answer: '200 OK', '500 Internal Server Error'."""
+    phrase = response.reason_phrase or ""
+    return f"{response.status_code} {phrase}".strip()
+
+
+def request_line(response: httpx.Response) -> str:
+    """'POST /books', as the learner would write it."""
+    request = response.request
+    return f"{request.method} {request.url.raw_path.decode()}"
+
+
+def fail(message: str) -> None:
+    raise AssertionError(message)
+
+
+def json_of(response: httpx.Response, what: str | None = None) -> Any:
+    """The JSON body, or a failure saying the answer was not JSON."""
+    what = what or request_line(response)
+    try:
+        return response.json()
+    except ValueError:
+        snippet = response.text[:80].strip() or "an empty body"
+        fail(
+            f"{what} answered {said(response)} with a body that is not JSON ({snippet!r}); "
+            "expected a JSON document."
+        )
+
+
+def leak_in(response: httpx.Response) -> str | None:
+    """The first sign of server internals in a body, or None."""
+    text = response.text.lower()
+    for marker in LEAK_MARKERS:
+        if marker in text:
+            return marker
+    return None
+
+
+def next_link(response: httpx.Response) -> str | None:
+    """The absolute URL of the Link rel="next" target (RFC 8288), or None."""
+    for rel, link in response.links.items():
+        if "next" in str(rel).lower().split():
+            return str(response.url.join(link["url"]))
+    return None
+
+
+def problem_issue(response: httpx.Response) -> str | None:
+    """What keeps an error answer from being RFC 9457 problem details, or None."""
+    media_type = response.headers.get("content-type", "").split(";")[0].strip().lower()
+    if media_type != "application/problem+json":
+        return f"its Content-Type is {media_type or 'missing'}, not application/problem+json"
+    try:
+        body = response.json()
+    except ValueError:
+        return "its body is not JSON"
+    if not isinstance(body, dict):
+        return "its body is not a JSON object"
+    if body.get("status") != response.status_code:
+        return f"its status member is {body.get('status')!r}, not {response.status_code}"
+    for member in ("title", "detail"):
+        value = body.get(member)
+        if not isinstance(value, str) or not value.strip():
+            return f"its {member} member is {value!r}, not a short text"
+    return None
+
+
+class Books:
+    """The Books API as a check uses it, with the failures worded for the learner."""
+
+    def __init__(self, http: httpx.Client, db: psycopg.Connection) -> None:
+        self.http = http
+        self.db = db
+
+    def payload(self, **fields: Any) -> dict[str, Any]:
+        body = {
+            "title": "The Left Hand of Darkness",
+            "author": "Ursula K. Le Guin",
+            "isbn": new_isbn(),
+            "price_cents": 1299,
+            "published_year": 1969,
+        }
+        body.update(fields)
+        return body
+
+    def create(self, **fields: Any) -> dict[str, Any]:
+        """POST a valid book; any 2xx will do. Returns the book as the service answered."""
+        sent = self.payload(**fields)
+        response = self.http.post("/books", json=sent)
+        if not response.is_success:
+            fail(
+                f"POST /books with a valid book answered {said(response)}; this check "
+                "needs to create books first, so creating must work (201 Created)."
+            )
+        body = json_of(response)
+        if not isinstance(body, dict) or not isinstance(body.get("id"), int):
+            fail(
+                f"POST /books answered {said(response)} without the new book's id in its "
+                "JSON body; expected the created book, with its id."
+            )
+        return {**sent, **body}
+
+    def items(self, response: httpx.Response) -> list[dict[str, Any]]:
+        """The books on one page of GET /books (a JSON array, or under data/items)."""
+        what = request_line(response)
+        if response.status_code != 200:
+            fail(f"{what} answered {said(response)}; expected 200 OK with a page of books.")
+        body = json_of(response, what)
+        if isinstance(body, dict):
+            body = next((body[key] for key in ("data", "items", "results") if key in body), body)
+        if not isinstance(body, list) or not all(
+            isinstance(item, dict) and "id" in item for item in body
+        ):
+            fail(f"{what} did not answer a JSON array of books; expected one, each with its id.")
+        return body
+
+    # ------------------------------------------------ the table, read directly
+
+    def query(self, sql: str, params: Iterable[Any] = ()) -> list[tuple[Any, ...]]:
+        try:
+            with self.db.cursor() as cur:
+                cur.execute(sql, tuple(params))
+                return cur.fetchall() if cur.description else []
+        except psycopg.errors.UndefinedTable:
+            fail(
+                "The database has no table named book; expected the service to create "
+                "it at start (app/main.py does, unless the Book model was renamed)."
+            )
+        return []  # unreachable: fail() raised
+
+    def count_isbn(self, isbn: str) -> int:
+        return self.query("SELECT count(*) FROM book WHERE isbn = %s", [isbn])[0][0]
+
+    def count_all(self) -> int:
+        return self.query("SELECT count(*) FROM book")[0][0]
+
+    def all_ids(self) -> set[int]:
+        return {row[0] for row in self.query("SELECT id FROM book")}
+
+    def row(self, book_id: int) -> dict[str, Any] | None:
+        rows = self.query(
+            "SELECT title, author, isbn, price_cents, published_year FROM book WHERE id = %s",
+            [book_id],
+        )
+        return dict(zip(FIELDS, rows[0], strict=True)) if rows else None
+
+    def purge(self, *, isbns: Iterable[str] = (), ids: Iterable[int] = ()) -> None:
+        """Remove rows a check made that no other check should trip over."""
+        self.query(
+            "DELETE FROM book WHERE isbn = ANY(%s) OR id = ANY(%s)", [list(isbns), list(ids)]
+        )
+
+    def ensure_at_least(self, n: int) -> None:
+        for _ in range(n - self.count_all()):
+            self.create(title="Catalog filler")

@@ -1,0 +1,109 @@
+"""Listing books in pages: a cap, Link rel="next" (RFC 8288), a stable order."""
+
+from collections import Counter
+
+from _helpers import next_link, said
+
+#: The largest page the README promises.
+MAX_PAGE = 100
+
+
+def test_list_page_size_capped(http, books):
+    books.ensure_at_least(MAX_PAGE + 1)
+    default_page = books.items(http.get("/books"))
+    assert len(default_page) <= MAX_PAGE, (
+        f"GET /books answered {len(default_page)} books in one page; expected a default "
+        f"page size of at most {MAX_PAGE}."
+    )
+    response = http.get("/books", params={"limit": 1000})
+    if response.status_code in (400, 422):
+        return  # refusing an oversized page is as good as trimming it
+    page = books.items(response)
+    assert len(page) <= MAX_PAGE, (
+        f"GET /books?limit=1000 answered {len(page)} books; expected at most {MAX_PAGE} "
+        "(a smaller page, or 422 refusing the request)."
+    )
+
+
+def test_list_link_next(http, books):
+    books.ensure_at_least(5)
+    total = books.count_all()
+    limit = min(MAX_PAGE, max(2, total // 3))
+    response = http.get("/books", params={"limit": limit})
+    page = books.items(response)
+    assert len(page) <= limit, (
+        f"GET /books?limit={limit} answered {len(page)} books; expected at most {limit}: "
+        "limit sets the page size."
+    )
+    url = next_link(response)
+    assert url, (
+        f"GET /books?limit={limit} answered {len(page)} of the {total} books and no Link "
+        'header with rel="next"; expected a link to the next page (RFC 8288).'
+    )
+    seen_urls = {str(response.url)}
+    while url:
+        assert url not in seen_urls, (
+            f"The next link {url} points back at a page already read; expected each "
+            'rel="next" to lead further, and the last page to have none.'
+        )
+        seen_urls.add(url)
+        assert len(seen_urls) <= total + 2, (
+            f'Following rel="next" links from GET /books?limit={limit} went on for '
+            f"{len(seen_urls)} pages with only {total} books; expected the last page to have "
+            "no next link."
+        )
+        response = http.get(url)
+        assert response.status_code == 200, (
+            f"Following the next link {url} answered {said(response)}; expected 200 OK with "
+            "the next page."
+        )
+        books.items(response)
+        url = next_link(response)
+
+
+def test_list_walk_stable(http, books):
+    # Books that tie on every field a list could be sorted by, except id and created_at.
+    for _ in range(12):
+        books.create(title="A Walk in the Park", author="Sam Same", price_cents=1000)
+    at_start = books.all_ids()
+    limit = 10
+    url = f"/books?limit={limit}"
+    returned: list[int] = []
+    pages = 0
+    while url:
+        response = http.get(url)
+        page = books.items(response)
+        returned += [item["id"] for item in page]
+        pages += 1
+        next_url = next_link(response)
+        if pages == 1:
+            assert next_url or len(page) >= len(at_start), (
+                f"GET {url} answered {len(page)} of the {len(at_start)} books and no Link "
+                'header with rel="next"; expected a link to the next page (RFC 8288).'
+            )
+        assert pages <= len(at_start) + 20, (
+            f'Following rel="next" links from GET /books?limit={limit} went on for {pages} '
+            f"pages with about {len(at_start)} books; expected the walk to end."
+        )
+        # Meanwhile, other clients edit every book shown so far and add a new one,
+        # titled to sort before the others.
+        books.query("UPDATE book SET price_cents = price_cents + 1 WHERE id = ANY(%s)", [returned])
+        books.create(title=f"1001 Nights, volume {pages}")
+        url = next_link(response)
+    twice = sorted(book_id for book_id, n in Counter(returned).items() if n > 1)
+    missed = sorted(at_start - set(returned))
+    problems = []
+    if twice:
+        problems.append(f"{len(twice)} books came twice (ids {_some(twice)})")
+    if missed:
+        problems.append(f"{len(missed)} books never came (ids {_some(missed)})")
+    assert not problems, (
+        f'Walking GET /books?limit={limit} by its rel="next" links, while other clients '
+        f"edited and added books, {' and '.join(problems)}. Expected every book that "
+        "existed at the start exactly once: pages need a stable order."
+    )
+
+
+def _some(ids: list[int]) -> str:
+    shown = ", ".join(str(i) for i in ids[:5])
+    return shown + (", ..." if len(ids) > 5 else "")

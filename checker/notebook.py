@@ -1,0 +1,222 @@
+"""The Python API the notebooks use: the same engine as ``lab check``.
+
+    from checker.notebook import open_lab
+    lab = open_lab("crud")
+    svc = lab.start()             # your service, on a fresh database, for exploring
+    svc.http.get("/books").json()
+    lab.check_panel()             # a button that runs the hidden checks; results as a table
+    svc.stop()
+
+Like ``lab check``, nothing here imports your service's code: it runs as a process.
+"""
+
+from __future__ import annotations
+
+import html
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from . import process, runner
+from .catalog import Catalog, Lab
+from .paths import state_dir
+from .progress import Progress
+from .results import RunResult
+from .services import providers
+from .services.databases import create_run_database, drop_database, ensure_template
+from .services.redis_lease import RedisLease
+from .workspace import compose, for_lab
+
+STATUS_STYLE = {
+    "pass": ("✔", "#1a7f37"),
+    "fail": ("✘", "#cf222e"),
+    "error": ("!", "#9a6700"),
+    "skip": ("–", "#6e7781"),
+}
+
+
+@dataclass
+class RunningService:
+    """Your service, started for exploring: ``url``, an ``http`` client, ``database_url``."""
+
+    url: str
+    database_url: str | None
+    redis_url: str | None
+    log_path: Path
+    _service: process.Service
+    _cleanup: list[Any] = field(default_factory=list)
+
+    @property
+    def http(self):
+        import httpx
+
+        if not hasattr(self, "_http"):
+            self._http = httpx.Client(base_url=self.url, timeout=10)
+        return self._http
+
+    def log(self, lines: int = 30) -> str:
+        """The last lines your service printed (errors and tracebacks land here)."""
+        return process.tail(self.log_path, lines)
+
+    def sql(self, query: str, *params: Any) -> list[tuple]:
+        """Run a query on the service's database (to see what it stored)."""
+        import psycopg
+
+        with psycopg.connect(self.database_url, autocommit=True) as conn:
+            cur = conn.execute(query, params or None)
+            return cur.fetchall() if cur.description else []
+
+    def stop(self) -> None:
+        if hasattr(self, "_http"):
+            self._http.close()
+        self._service.stop()
+        for fn in reversed(self._cleanup):
+            fn()
+        self._cleanup.clear()
+
+    def __enter__(self) -> RunningService:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+
+class LabHandle:
+    def __init__(self, lab: Lab, path: Path | None = None, solution: bool = False) -> None:
+        self.lab = lab
+        self.path = path
+        self.solution = solution
+        self.state = state_dir(lab.root)
+        self.last: RunResult | None = None
+
+    def _workspace(self):
+        return compose(self.lab) if self.solution else for_lab(self.lab, self.path)
+
+    def start(self, timeout: float = 20.0) -> RunningService:
+        """Start your service (as `lab check` would) on a fresh database."""
+        lab = self.lab
+        prov = providers(self.state)
+        cleanup: list[Any] = []
+        env = {"PYTHONDONTWRITEBYTECODE": "1", "PYTHONUNBUFFERED": "1"}
+        import os
+
+        env = {**{k: v for k, v in os.environ.items() if not k.startswith("LAB_")}, **env}
+        db_url = redis_url = None
+        ws = self._workspace()
+        cleanup.append(ws.cleanup)
+        try:
+            if "postgres" in lab.services:
+                admin = prov.postgres.ensure()
+                name, sql = runner.template_for(lab)
+                ensure_template(admin, name, sql)
+                db_name, db_url = create_run_database(admin, name, f"{lab.id}nb")
+                cleanup.append(lambda: drop_database(admin, db_name))
+                env["DATABASE_URL"] = db_url
+            if {"redis", "worker"} & set(lab.services):
+                lease = RedisLease(prov.redis.ensure())
+                redis_url = lease.acquire()
+                cleanup.append(lease.release)
+                env["REDIS_URL"] = redis_url
+            log_path = self.state / "notebook" / f"{lab.id}-service.log"
+            log_path.parent.mkdir(parents=True, exist_ok=True)
+            log_path.write_bytes(b"")
+            svc = process.Service(lab.app, cwd=ws.path, env=env, log_path=log_path).start()
+            try:
+                svc.wait_healthy(lab.health, timeout)
+            except process.StartFailed as exc:
+                svc.stop()
+                raise RuntimeError(f"{exc.message}\n\n{exc.log_tail}") from None
+        except BaseException:
+            for fn in reversed(cleanup):
+                fn()
+            raise
+        return RunningService(svc.url, db_url, redis_url, log_path, svc, cleanup)
+
+    def check(self, show: bool = True) -> RunResult:
+        """Run the hidden checks, exactly as `lab check` does; returns the result."""
+        with self._workspace() as ws:
+            result = runner.run(self.lab, ws, state=self.state)
+        Progress(self.state).record(result)
+        self.last = result
+        if show:
+            _display_html(result_html(result))
+        return result
+
+    def check_panel(self):
+        """A button that runs the checks and shows the result as a table."""
+        import ipywidgets as widgets
+
+        button = widgets.Button(
+            description=f"Run lab check {self.lab.id}", icon="play", button_style="primary",
+            layout=widgets.Layout(width="auto"),
+        )  # fmt: skip
+        out = widgets.HTML(value="<i>Press the button to run the checks.</i>")
+
+        def on_click(_=None):
+            button.disabled = True
+            out.value = "<i>Checking… (starting your service, running the hidden checks)</i>"
+            try:
+                result = self.check(show=False)
+                out.value = result_html(result)
+            finally:
+                button.disabled = False
+
+        button.on_click(on_click)
+        panel = widgets.VBox([button, out])
+        panel.run = on_click  # lets a notebook (or a test) press the button in code
+        return panel
+
+
+def open_lab(lab_id: str, *, path: str | Path | None = None, solution: bool = False) -> LabHandle:
+    """The lab ``lab_id`` of this course (``path``: check another copy of it)."""
+    lab = Catalog().get(lab_id)
+    return LabHandle(lab, Path(path) if path else None, solution)
+
+
+def result_rows(result: RunResult) -> list[dict[str, Any]]:
+    return [
+        {
+            "check": c.title,
+            "status": c.status,
+            "points": f"{c.earned}/{c.points}",
+            "message": c.message,
+            "hint": c.hint,
+        }
+        for c in result.checks
+    ]
+
+
+def result_html(result: RunResult) -> str:
+    e = html.escape
+    rows = []
+    for c in result.checks:
+        icon, colour = STATUS_STYLE.get(c.status, ("?", "#000"))
+        detail = e(c.message)
+        if c.hint:
+            detail += f"<br><i>Hint: {e(c.hint)}</i>"
+        rows.append(
+            f"<tr><td style='color:{colour};font-weight:bold'>{icon} {e(c.status)}</td>"
+            f"<td>{e(c.title)}{' <b>(bonus)</b>' if c.bonus else ''}</td>"
+            f"<td>{c.earned}/{c.points}</td><td style='text-align:left'>{detail}</td></tr>"
+        )
+    error = ""
+    if result.error:
+        error = (
+            f"<p style='color:#9a6700'><b>Could not judge:</b> {e(result.error.message)}</p>"
+            f"<pre>{e(result.error.log_tail)}</pre>"
+        )
+    return (
+        f"<p><b>lab check {e(result.lab)}</b>: {e(result.status)}, score "
+        f"<b>{result.score}/{result.max_score}</b> in {result.duration_s:.1f} s</p>{error}"
+        "<table><thead><tr><th>status</th><th>check</th><th>points</th><th>details</th>"
+        f"</tr></thead><tbody>{''.join(rows)}</tbody></table>"
+    )
+
+
+def _display_html(markup: str) -> None:
+    try:
+        from IPython.display import HTML, display
+    except ImportError:  # pragma: no cover - outside IPython
+        print(markup)
+        return
+    display(HTML(markup))

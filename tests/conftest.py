@@ -1,0 +1,73 @@
+"""Shared fixtures for the project's own tests.
+
+The whole session runs with its own LAB_HOME (embedded servers and state in a temp
+folder, stopped at the end) and HOME pointed at an empty temp folder, so nothing here
+touches the developer's .lab/ or home. Set LAB_DATABASE_URL / LAB_REDIS_URL to run the
+same tests against external servers (CI does both).
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+FIXTURES = Path(__file__).resolve().parent / "fixtures"
+FIXTURE_COURSE = FIXTURES / "course"
+FIXTURE_CHECKS = FIXTURES / "checks"
+
+
+@pytest.fixture(scope="session", autouse=True)
+def lab_home(tmp_path_factory: pytest.TempPathFactory):
+    home = tmp_path_factory.mktemp("lab-home")
+    fake_user_home = tmp_path_factory.mktemp("user-home")
+    old = {k: os.environ.get(k) for k in ("LAB_HOME", "HOME", "LAB_COURSE_DIR", "LAB_CHECKS_DIR")}
+    os.environ["LAB_HOME"] = str(home)
+    os.environ["HOME"] = str(fake_user_home)
+    os.environ.pop("LAB_COURSE_DIR", None)
+    os.environ.pop("LAB_CHECKS_DIR", None)
+    yield home
+    # Stop the embedded servers this session started: no process outlives the tests.
+    subprocess.run([sys.executable, "-m", "checker", "services", "down"], cwd=ROOT,
+                   capture_output=True, timeout=120)  # fmt: skip
+    for key, value in old.items():
+        if value is None:
+            os.environ.pop(key, None)
+        else:
+            os.environ[key] = value
+
+
+@pytest.fixture
+def fixture_course(monkeypatch: pytest.MonkeyPatch) -> Path:
+    """The tiny fixture course (lab `hello`) with its own hidden checks."""
+    monkeypatch.setenv("LAB_COURSE_DIR", str(FIXTURE_COURSE))
+    monkeypatch.setenv("LAB_CHECKS_DIR", str(FIXTURE_CHECKS))
+    return FIXTURE_COURSE
+
+
+def lab_cli(*args: str, cwd: Path = ROOT, env: dict | None = None, timeout: float = 180):
+    """Run the `lab` command as a user would (a separate process)."""
+    return subprocess.run(
+        [sys.executable, "-m", "checker", *args],
+        cwd=cwd, capture_output=True, text=True, timeout=timeout,
+        env={**os.environ, "COLUMNS": "120", **(env or {})},
+    )  # fmt: skip
+
+
+def our_processes(marker: str) -> list[str]:
+    """Processes whose command line or working dir mentions ``marker``."""
+    import psutil
+
+    found = []
+    for proc in psutil.process_iter(["cmdline", "pid"]):
+        try:
+            cmd = " ".join(proc.info["cmdline"] or [])
+            if proc.pid != os.getpid() and (marker in cmd or marker in proc.cwd()):
+                found.append(f"{proc.pid}: {cmd}")
+        except (psutil.NoSuchProcess, psutil.AccessDenied, psutil.ZombieProcess):
+            continue
+    return found
