@@ -94,14 +94,14 @@ def _describe(excinfo: pytest.ExceptionInfo[BaseException]) -> tuple[str, str]:
     if isinstance(exc, httpx.TimeoutException):
         req = _request_of(exc)
         return "fail", (
-            f"The service did not answer {req}in time. A handler may be stuck "
+            f"The service did not answer {req or 'a request'} in time. A handler may be stuck "
             "(an infinite loop, a lock never released, a blocking call)."
         )
     if isinstance(exc, (httpx.ConnectError, httpx.RemoteProtocolError, httpx.ReadError)):
         req = _request_of(exc)
         return "fail", (
-            f"The service dropped the connection {req.replace('to ', 'for ', 1)}"
-            "without an answer: it may have crashed. Its log tail is in the report."
+            f"The service dropped the connection{' during ' + req if req else ''} without an "
+            f"answer: it may have crashed. Its log: {os.environ.get('LAB_SERVICE_LOG', '?')}"
         )
     if isinstance(exc, pytest.skip.Exception):
         return "skip", str(exc)
@@ -114,7 +114,7 @@ def _describe(excinfo: pytest.ExceptionInfo[BaseException]) -> tuple[str, str]:
 def _request_of(exc: BaseException) -> str:
     try:
         req = exc.request  # type: ignore[attr-defined]
-        return f"to {req.method} {req.url.raw_path.decode()} "
+        return f"{req.method} {req.url.raw_path.decode()}"
     except (AttributeError, RuntimeError):
         return ""
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import random
 from collections.abc import Iterable
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import httpx
@@ -207,5 +208,8 @@ class Books:
         )
 
     def ensure_at_least(self, n: int) -> None:
-        for _ in range(n - self.count_all()):
-            self.create(title="Catalog filler")
+        """Fill the catalog up to n books, a few requests at a time to save the learner time."""
+        missing = n - self.count_all()
+        if missing > 0:
+            with ThreadPoolExecutor(max_workers=4) as pool:
+                list(pool.map(lambda _: self.create(title="Catalog filler"), range(missing)))
