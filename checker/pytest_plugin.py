@@ -67,6 +67,14 @@ def check_id_of(item: pytest.Item) -> str:
     return name.removeprefix("test_")
 
 
+def pytest_collection_modifyitems(session: pytest.Session, config, items: list) -> None:
+    # Run (and so stream) checks in the manifest's order; a check's tests stay together.
+    order = [c for c in os.environ.get("LAB_CHECK_ORDER", "").split(",") if c]
+    if order:
+        rank = {cid: i for i, cid in enumerate(order)}
+        items.sort(key=lambda item: rank.get(check_id_of(item), len(rank)))
+
+
 def pytest_collection_finish(session: pytest.Session) -> None:
     ids: list[str] = []
     for item in session.items:

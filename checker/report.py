@@ -39,6 +39,7 @@ class LiveReport:
         self.console, self.lab = console, lab
         self.status = None
         self.printed: set[str] = set()
+        self.ids = {c.id for c in lab.checks}
         console.print(
             f"[bold]lab check {lab.id}[/]  [dim]{escape(target)}[/]  "
             f"[dim]({len(lab.checks)} checks)[/]"
@@ -54,7 +55,8 @@ class LiveReport:
         elif kind == "check":
             self._stop_status()
             self.printed.add(payload.id)
-            print_check(self.console, payload)
+            hint = self.lab.check(payload.id).hint if payload.id in self.ids else ""
+            print_check(self.console, payload, hint)
         elif kind == "done":
             self._stop_status()
 
@@ -64,10 +66,15 @@ class LiveReport:
             self.status = None
 
 
-def print_check(console: Console, c: CheckResult) -> None:
+def print_check(console: Console, c: CheckResult, hint: str = "") -> None:
     console.print(check_line(c))
     if c.status in ("fail", "error"):
         console.print(Padding(Text(c.message, style="red"), (0, 0, 0, 4)))
+        hint = hint or c.hint
+        if hint and c.status == "fail":
+            console.print(
+                Padding(Text.assemble(("Hint: ", "bold cyan"), (hint, "cyan")), (0, 0, 0, 4))
+            )
 
 
 def print_summary(console: Console, result: RunResult, *, printed: set[str] = frozenset()) -> None:
@@ -80,12 +87,6 @@ def print_summary(console: Console, result: RunResult, *, printed: set[str] = fr
         if result.error.log_tail:
             console.print("[dim]Last lines of your service's log:[/]")
             console.print(Padding(Text(result.error.log_tail, style="dim"), (0, 0, 0, 2)))
-    failing = [c for c in result.checks if c.status == "fail"]
-    if failing:
-        console.print()
-        console.print("[bold]Hints[/]")
-        for c in failing:
-            console.print(Text.assemble(("  • ", "cyan"), (c.title, "bold"), ": ", c.hint))
     console.print()
     passed = sum(1 for c in result.checks if c.status == "pass")
     colour = {"pass": "green", "fail": "red"}.get(result.status, "yellow")

@@ -176,6 +176,7 @@ def run(
                 LAB_GO_FD=str(go_read),
                 LAB_WORKSPACE=str(workspace.path),
                 LAB_ID=lab.id,
+                LAB_CHECK_ORDER=",".join(c.id for c in lab.checks),
                 LAB_HTTP_TIMEOUT=str(opts.http_timeout_s),
                 LAB_SERVICE_LOG=str(service_log),
             )

@@ -159,4 +159,7 @@ def test_services_status_up_down():
     assert "postgres" in res.stdout and "redis" in res.stdout
     status = lab_cli("services", "status")
     assert status.stdout.count("running") >= 2
-    assert "18." in status.stdout
+    if os.environ.get("LAB_DATABASE_URL"):
+        assert "external" in status.stdout
+    else:
+        assert "embedded" in status.stdout and "18." in status.stdout

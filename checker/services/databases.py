@@ -82,7 +82,9 @@ def ensure_template(
                         for statement in sql:
                             tc.execute(statement)
                 except psycopg.Error as exc:
-                    raise ServiceError(f"Building the template database {name} failed: {exc}") from None
+                    raise ServiceError(
+                        f"Building the template database {name} failed: {exc}"
+                    ) from None
                 if on_progress:
                     on_progress(f"template {name} built in {time.monotonic() - t0:.1f}s")
             conn.execute(f"ALTER DATABASE {_ident(building)} RENAME TO {_ident(name)}")
