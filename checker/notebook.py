@@ -51,7 +51,9 @@ class RunningService:
         import httpx
 
         if not hasattr(self, "_http"):
-            self._http = httpx.Client(base_url=self.url, timeout=10)
+            # No keep-alive: uvicorn resets a connection after an unhandled exception.
+            limits = httpx.Limits(max_keepalive_connections=0)
+            self._http = httpx.Client(base_url=self.url, timeout=10, limits=limits)
         return self._http
 
     def log(self, lines: int = 30) -> str:

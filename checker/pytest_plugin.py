@@ -205,7 +205,12 @@ def http(base_url: str):
     import httpx
 
     timeout = float(os.environ.get("LAB_HTTP_TIMEOUT", "5"))
-    with httpx.Client(base_url=base_url, timeout=timeout, follow_redirects=False) as client:
+    # No keep-alive: after an unhandled exception uvicorn resets the connection without
+    # saying so, and a reused connection would turn the learner's 500 into a ReadError.
+    limits = httpx.Limits(max_keepalive_connections=0)
+    with httpx.Client(
+        base_url=base_url, timeout=timeout, follow_redirects=False, limits=limits
+    ) as client:
         yield client
 
 
