@@ -84,10 +84,12 @@ class ManagedProcess:
 
 
 def kill_group(proc: subprocess.Popen, grace: float = 2.0) -> None:
-    """SIGTERM the group, wait ``grace`` seconds, then SIGKILL whatever is left."""
+    """SIGTERM the group, wait ``grace`` seconds, then SIGKILL whatever is left
+    (with no grace, SIGKILL at once)."""
     pgid = proc.pid  # start_new_session: the leader's pid is the group id
-    with contextlib.suppress(ProcessLookupError, PermissionError):
-        os.killpg(pgid, signal.SIGTERM)
+    if grace > 0:
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.killpg(pgid, signal.SIGTERM)
     deadline = time.monotonic() + grace
     while time.monotonic() < deadline:
         if proc.poll() is not None and not _group_alive(pgid):
@@ -198,6 +200,8 @@ class Service:
     def alive(self) -> bool:
         return self.process is not None and self.process.alive()
 
-    def stop(self) -> None:
+    def stop(self, grace: float = 0.0) -> None:
+        """Kill the service's process group. No grace by default: a checked service has
+        nothing to flush, and waiting on a graceful shutdown only slows every check."""
         if self.process is not None:
-            self.process.stop()
+            self.process.stop(grace)

@@ -220,7 +220,8 @@ def run(
         raise
     finally:
         if checks_proc is not None:
-            process.kill_group(checks_proc, grace=0.5)
+            # Its last event is sent: nothing left to wait for (not even its summary).
+            process.kill_group(checks_proc, grace=0)
         if service is not None:
             service.stop()
         for fd in (read_fd, write_fd, go_read, go_write):
