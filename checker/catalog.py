@@ -109,6 +109,15 @@ class Lab:
 # ------------------------------------------------------------------ parsing
 
 
+_KIND_NAMES = {
+    int: "an integer",
+    str: "a string",
+    list: "a list",
+    bool: "true or false",
+    dict: "a table",
+}
+
+
 class _Reader:
     """Reads one table of a manifest, naming the file and field in every error."""
 
@@ -125,7 +134,7 @@ class _Reader:
             return default
         value = self.data[key]
         if kind is int and isinstance(value, bool):
-            raise self.fail(key, f"must be an integer, not {value!r}")
+            raise self.fail(key, f"must be an integer, not {str(value).lower()}")
         if not isinstance(value, kind):
             names = (
                 kind.__name__ if isinstance(kind, type) else " or ".join(k.__name__ for k in kind)

@@ -239,6 +239,10 @@ def services_down() -> None:
     """Stop the embedded servers (external and docker servers are left alone)."""
     from .services import providers
 
+    from .zygote import Zygote
+
+    if Zygote(_state()).stop():
+        console.print("service fork server stopped")
     for p in providers(_state()).all():
         stopped = p.stop()
         word = (

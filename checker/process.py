@@ -18,6 +18,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from .services.base import free_port
+from .zygote import ForkedProcess, Zygote
 
 _LIVE: dict[int, subprocess.Popen] = {}
 
@@ -49,7 +50,13 @@ class ManagedProcess:
         self, args: Sequence[str], *, cwd: Path, env: dict[str, str], log_path: Path
     ) -> None:
         self.args, self.cwd, self.env, self.log_path = list(args), cwd, env, log_path
-        self.proc: subprocess.Popen | None = None
+        self.proc: subprocess.Popen | ForkedProcess | None = None
+
+    def adopt(self, proc: ForkedProcess) -> ManagedProcess:
+        """Track a process started elsewhere (the zygote) in its own session."""
+        self.proc = proc
+        _LIVE[proc.pid] = proc
+        return self
 
     def start(self) -> ManagedProcess:
         self.log_path.parent.mkdir(parents=True, exist_ok=True)
@@ -83,7 +90,7 @@ class ManagedProcess:
         kill_group(self.proc, grace)
 
 
-def kill_group(proc: subprocess.Popen, grace: float = 2.0) -> None:
+def kill_group(proc: subprocess.Popen | ForkedProcess, grace: float = 2.0) -> None:
     """SIGTERM the group, wait ``grace`` seconds, then SIGKILL whatever is left
     (with no grace, SIGKILL at once)."""
     pgid = proc.pid  # start_new_session: the leader's pid is the group id
@@ -97,6 +104,8 @@ def kill_group(proc: subprocess.Popen, grace: float = 2.0) -> None:
         time.sleep(0.02)
     with contextlib.suppress(ProcessLookupError, PermissionError):
         os.killpg(pgid, signal.SIGKILL)
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.kill(proc.pid, signal.SIGKILL)  # in case it had not made its own group yet
     with contextlib.suppress(subprocess.TimeoutExpired):
         proc.wait(timeout=5)
     _LIVE.pop(proc.pid, None)
@@ -142,10 +151,20 @@ def interrupts_raise():
 class Service:
     """The learner's ASGI app, served by uvicorn on a free port of 127.0.0.1."""
 
-    def __init__(self, app: str, *, cwd: Path, env: dict[str, str], log_path: Path) -> None:
+    def __init__(
+        self,
+        app: str,
+        *,
+        cwd: Path,
+        env: dict[str, str],
+        log_path: Path,
+        zygote: Zygote | None = None,
+    ) -> None:
         self.app, self.cwd, self.env, self.log_path = app, cwd, env, log_path
+        self.zygote = zygote
         self.port = 0
         self.process: ManagedProcess | None = None
+        self.via_zygote = False
 
     @property
     def url(self) -> str:
@@ -153,12 +172,22 @@ class Service:
 
     def start(self) -> Service:
         self.port = free_port()
-        args = [
-            sys.executable, "-m", "uvicorn", self.app,
-            "--host", "127.0.0.1", "--port", str(self.port),
+        uvicorn_args = [
+            self.app, "--host", "127.0.0.1", "--port", str(self.port),
             "--log-level", "warning", "--timeout-graceful-shutdown", "1",
         ]  # fmt: skip
+        args = [sys.executable, "-m", "uvicorn", *uvicorn_args]
         self.process = ManagedProcess(args, cwd=self.cwd, env=self.env, log_path=self.log_path)
+        z = self.zygote
+        if z is not None and z.ready():
+            try:
+                self.log_path.parent.mkdir(parents=True, exist_ok=True)
+                pid = z.spawn(uvicorn_args, cwd=self.cwd, env=self.env, log_path=self.log_path)
+                self.process.adopt(ForkedProcess(pid, z))
+                self.via_zygote = True
+                return self
+            except OSError:
+                pass  # the zygote went away: start the plain way
         self.process.start()
         return self
 

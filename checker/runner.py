@@ -41,6 +41,8 @@ from .services.databases import (
 )
 from .services.redis_lease import RedisLease
 from .workspace import Workspace
+from .zygote import Zygote
+from .zygote import enabled as zygote_enabled
 
 Listener = Callable[[str, Any], None]
 KEEP_RUNS = 30
@@ -181,8 +183,9 @@ def run(
                 LAB_SERVICE_LOG=str(service_log),
             )
             service = process.Service(
-                lab.app, cwd=workspace.path, env=env, log_path=service_log
-            ).start()
+                lab.app, cwd=workspace.path, env=env, log_path=service_log,
+                zygote=Zygote(state) if zygote_enabled() else None,
+            ).start()  # fmt: skip
             check_env["LAB_SERVICE_URL"] = service.url
             with open(checks_log, "wb") as log:
                 checks_proc = subprocess.Popen(
@@ -232,6 +235,10 @@ def run(
             drop_database(admin_url, db_name)
         if lease is not None:
             lease.release()
+        if service is not None and service.zygote is not None and not service.via_zygote:
+            # Started the slow way: have a fork server ready for the next run (started
+            # only now, so it never competes with this run for the CPU).
+            service.zygote.start_in_background()
 
     # -- every check of the manifest gets a verdict, in manifest order ------------
     for check in lab.checks:

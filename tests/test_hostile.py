@@ -73,7 +73,7 @@ def test_service_that_crashes_mid_run(copy):
     main = copy / "app" / "main.py"
     main.write_text(
         main.read_text().replace(
-            '    return {"greeting": "hello"}', '    import os\n    os._exit(1)'
+            '    return {"greeting": "hello"}', "    import os\n    os._exit(1)"
         )
     )
     code, data = run_json(copy)
