@@ -136,10 +136,9 @@ class _Reader:
         if kind is int and isinstance(value, bool):
             raise self.fail(key, f"must be an integer, not {str(value).lower()}")
         if not isinstance(value, kind):
-            names = (
-                kind.__name__ if isinstance(kind, type) else " or ".join(k.__name__ for k in kind)
-            )
-            raise self.fail(key, f"must be a {names}, not {type(value).__name__} {value!r}")
+            kinds = kind if isinstance(kind, tuple) else (kind,)
+            names = " or ".join(_KIND_NAMES.get(k, k.__name__) for k in kinds)
+            raise self.fail(key, f"must be {names}, not {value!r}")
         return value
 
     def text(self, key: str, default: Any = ...) -> str:

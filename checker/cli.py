@@ -238,7 +238,6 @@ def services_up() -> None:
 def services_down() -> None:
     """Stop the embedded servers (external and docker servers are left alone)."""
     from .services import providers
-
     from .zygote import Zygote
 
     if Zygote(_state()).stop():
