@@ -311,6 +311,8 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         err.print("Interrupted: every process this run started was stopped.")
         return 130
+    if code == 130:  # typer turns Ctrl-C into exit code 130 by itself
+        err.print("Interrupted: every process this run started was stopped.")
     return code if isinstance(code, int) else 0
 
 

@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import json
 import os
+import sys
 import time
 from pathlib import Path
 from typing import Any
@@ -147,6 +148,10 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]):
             entry["message"] = str(reason).removeprefix("Skipped: ")
         return
     status, message = _describe(call.excinfo) if call.excinfo else ("error", GENERIC_FAILURE)
+    if status == "error" and call.excinfo is not None:
+        # For maintainers: the full story goes to the run's checks.log, never to the learner.
+        print(f"\n[{cid}] {report.when} error:\n{call.excinfo.getrepr(style='long')}",
+              file=sys.__stderr__, flush=True)  # fmt: skip
     if report.when != "call" and status == "fail":
         # A fixture could not be set up: the check could not judge anything.
         status = "error" if not _is_service_fault(call.excinfo) else "fail"

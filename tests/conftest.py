@@ -9,8 +9,10 @@ same tests against external servers (CI does both).
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -22,9 +24,13 @@ FIXTURE_CHECKS = FIXTURES / "checks"
 
 
 @pytest.fixture(scope="session", autouse=True)
-def lab_home(tmp_path_factory: pytest.TempPathFactory):
-    home = tmp_path_factory.mktemp("lab-home")
-    fake_user_home = tmp_path_factory.mktemp("user-home")
+def lab_home():
+    # Not under pytest's numbered temp dirs: another pytest session starting meanwhile
+    # prunes old ones, which would delete our running PostgreSQL's data directory.
+    base = Path(tempfile.mkdtemp(prefix="backend-lab-tests-"))
+    home, fake_user_home = base / "lab-home", base / "user-home"
+    home.mkdir()
+    fake_user_home.mkdir()
     old = {k: os.environ.get(k) for k in ("LAB_HOME", "HOME", "LAB_COURSE_DIR", "LAB_CHECKS_DIR")}
     os.environ["LAB_HOME"] = str(home)
     os.environ["HOME"] = str(fake_user_home)
@@ -39,6 +45,7 @@ def lab_home(tmp_path_factory: pytest.TempPathFactory):
             os.environ.pop(key, None)
         else:
             os.environ[key] = value
+    shutil.rmtree(base, ignore_errors=True)
 
 
 @pytest.fixture

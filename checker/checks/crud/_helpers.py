@@ -9,6 +9,7 @@ empty. Failures are raised as AssertionError with a message for the learner.
 
 from __future__ import annotations
 
+import json
 import random
 from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
@@ -66,6 +67,11 @@ def request_line(response: httpx.Response) -> str:
     """'POST /books', as the learner would write it."""
     request = response.request
     return f"{request.method} {request.url.raw_path.decode()}"
+
+
+def shown(value: Any) -> str:
+    """A value as JSON spells it: null, "text", 12."""
+    return json.dumps(value)
 
 
 def fail(message: str) -> None:
@@ -141,7 +147,7 @@ class Books:
         return body
 
     def create(self, **fields: Any) -> dict[str, Any]:
-        """POST a valid book; any 2xx will do. Returns the book as the service answered."""
+        """POST a valid book; any 2xx will do. Returns the fields sent, plus its id."""
         sent = self.payload(**fields)
         response = self.http.post("/books", json=sent)
         if not response.is_success:
@@ -155,7 +161,8 @@ class Books:
                 f"POST /books answered {said(response)} without the new book's id in its "
                 "JSON body; expected the created book, with its id."
             )
-        return {**sent, **body}
+        # What was sent is the truth a check compares with; the answer adds the id.
+        return {**body, **sent}
 
     def items(self, response: httpx.Response) -> list[dict[str, Any]]:
         """The books on one page of GET /books (a JSON array, or under data/items)."""

@@ -1,6 +1,6 @@
 """Creating a book and reading it back (RFC 9110, sections 9.3.3 and 15.3.2)."""
 
-from _helpers import FIELDS, json_of, said
+from _helpers import FIELDS, json_of, said, shown
 
 
 def test_create_then_read(http, books):
@@ -17,7 +17,9 @@ def test_create_then_read(http, books):
             "as a JSON object."
         )
         changed = [
-            f"{f} is {got.get(f)!r}, sent {book[f]!r}" for f in FIELDS if got.get(f) != book[f]
+            f"{f} is {shown(got.get(f))}, sent {shown(book[f])}"
+            for f in FIELDS
+            if got.get(f) != book[f]
         ]
         assert not changed, (
             f"GET /books/{book['id']} answered a book that differs from the one sent: "

@@ -1,6 +1,6 @@
 """PATCH changes only the fields sent (RFC 5789; RFC 7396 for null)."""
 
-from _helpers import FIELDS, json_of, said
+from _helpers import FIELDS, json_of, said, shown
 
 
 def read_back(http, book_id):
@@ -14,7 +14,7 @@ def read_back(http, book_id):
 
 def differences(got, expected):
     return [
-        f"{f} is {got.get(f)!r}, expected {expected[f]!r}"
+        f"{f} is {shown(got.get(f))}, expected {shown(expected[f])}"
         for f in FIELDS
         if got.get(f) != expected[f]
     ]
