@@ -30,6 +30,8 @@ def notebook(root: Path, state: Path, port: int, open_browser: bool) -> int:
     ]  # fmt: skip
     if not open_browser:
         args.append("--no-browser")
+    if os.geteuid() == 0:  # containers and CI run as root; Jupyter refuses it otherwise
+        args.append("--allow-root")
     return subprocess.call(args, cwd=root, env=jupyter_env(state))
 
 
