@@ -22,6 +22,9 @@ from .zygote import ForkedProcess, Zygote
 
 _LIVE: dict[int, subprocess.Popen] = {}
 
+#: A service that writes more log than this is stopped (a print in a loop fills a disk).
+LOG_LIMIT_BYTES = int(os.environ.get("LAB_LOG_LIMIT_MB", "20")) * 1024 * 1024
+
 
 class StartFailed(Exception):
     """The service never became healthy; ``kind`` says how, ``log_tail`` shows why."""
@@ -201,6 +204,7 @@ class Service:
         last = ""
         with httpx.Client(timeout=2.0) as client:
             while True:
+                self.check_log_size()
                 if not self.process.alive():
                     code = self.process.proc.returncode if self.process.proc else None
                     raise StartFailed(
@@ -228,6 +232,25 @@ class Service:
 
     def alive(self) -> bool:
         return self.process is not None and self.process.alive()
+
+    def port_was_taken(self) -> bool:
+        """Did it fail only because another process grabbed its port meanwhile?"""
+        return "address already in use" in tail(self.log_path, 5).lower()
+
+    def check_log_size(self) -> None:
+        """Stop a service flooding its log, before it fills the disk."""
+        try:
+            size = self.log_path.stat().st_size
+        except OSError:
+            return
+        if size > LOG_LIMIT_BYTES:
+            self.stop()
+            raise StartFailed(
+                "log_flood",
+                f"Your service wrote more than {LOG_LIMIT_BYTES // 2**20} MB of log output, "
+                "so it was stopped. Is something printing in a loop?",
+                tail(self.log_path, 10),
+            )
 
     def stop(self, grace: float = 0.0) -> None:
         """Kill the service's process group. No grace by default: a checked service has

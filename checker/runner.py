@@ -186,7 +186,7 @@ def run(
                 lab.app, cwd=workspace.path, env=env, log_path=service_log,
                 zygote=Zygote(state) if zygote_enabled() else None,
             ).start()  # fmt: skip
-            check_env["LAB_SERVICE_URL"] = service.url
+            port_retries = 2
             with open(checks_log, "wb") as log:
                 checks_proc = subprocess.Popen(
                     [sys.executable, "-m", "pytest", str(lab.checks_path),
@@ -201,19 +201,32 @@ def run(
             os.close(go_read)
             write_fd = go_read = -1
 
-            try:
-                took = service.wait_healthy(lab.health, opts.start_timeout_s)
-            except process.StartFailed as exc:
+            while True:
+                try:
+                    took = service.wait_healthy(lab.health, opts.start_timeout_s)
+                    break
+                except process.StartFailed as exc:
+                    if not (port_retries and service.port_was_taken()):
+                        failure = exc
+                        took = None
+                        break
+                    # Another program took the free port we picked: pick another one.
+                    port_retries -= 1
+                    service.stop()
+                    service_log.write_bytes(b"")
+                    service.start()
+            if took is None:
+                exc = failure
                 _send(go_write, "abort")
                 go_write = -1
                 result.error = RunError(exc.kind, exc.message, exc.log_tail)
             else:
                 result.measurements["service_start_s"] = round(took, 3)
                 emit("phase", "running checks")
-                _send(go_write, "go")
+                _send(go_write, f"go {service.url}")
                 go_write = -1
                 _collect(
-                    result, _Events(read_fd), checks_proc, by_id, done, emit,
+                    result, _Events(read_fd), checks_proc, service, by_id, done, emit,
                     deadline=time.monotonic() + opts.checks_timeout_s, checks_log=checks_log,
                 )  # fmt: skip
     except LabError as exc:
@@ -268,10 +281,15 @@ def _send(fd: int, line: str) -> None:
         os.close(fd)
 
 
-def _collect(result, events, proc, by_id, done, emit, *, deadline, checks_log) -> None:
+def _collect(result, events, proc, service, by_id, done, emit, *, deadline, checks_log) -> None:
     collected: list[str] | None = None
     finished = False
     while not finished:
+        try:
+            service.check_log_size()
+        except process.StartFailed as exc:
+            result.error = RunError(exc.kind, exc.message, exc.log_tail)
+            return
         remaining = deadline - time.monotonic()
         if remaining <= 0:
             result.error = RunError(

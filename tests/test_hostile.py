@@ -4,8 +4,11 @@ process behind (DESIGN.md, principle 5)."""
 from __future__ import annotations
 
 import json
+import os
 import shutil
+import socket
 import time
+from pathlib import Path
 
 import pytest
 
@@ -80,3 +83,32 @@ def test_service_that_crashes_mid_run(copy):
     assert code == 1
     greets = next(c for c in data["checks"] if c["id"] == "greets")
     assert greets["status"] == "fail" and "crashed" in greets["message"]
+
+
+def test_log_flood_is_stopped(copy):
+    code, data = run_json(copy, env={"HELLO_LOG_FLOOD": "1", "LAB_LOG_LIMIT_MB": "5"})
+    assert code == 2 and data["error"]["kind"] == "log_flood"
+    assert "more than 5 MB" in data["error"]["message"]
+
+
+def test_a_port_taken_meanwhile_is_retried(copy, monkeypatch):
+    """Between picking a free port and the service binding it, another program may take
+    it: the run moves to another port instead of blaming the learner's code."""
+    from checker import process, runner
+    from checker.catalog import Catalog
+    from checker.services.base import free_port
+    from checker.workspace import Workspace
+
+    squatter = socket.socket()
+    squatter.bind(("127.0.0.1", 0))
+    squatter.listen()
+    ports = iter([squatter.getsockname()[1]])
+    monkeypatch.setattr(process, "free_port", lambda: next(ports, None) or free_port())
+    monkeypatch.setenv("LAB_ZYGOTE", "0")
+    lab = Catalog(FIXTURE_COURSE).get("hello")
+    try:
+        result = runner.run(lab, Workspace(copy, "copy"), state=Path(os.environ["LAB_HOME"]))
+    finally:
+        squatter.close()
+    assert result.error is None, result.error
+    assert result.score == 2
