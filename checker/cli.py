@@ -232,6 +232,9 @@ def services_up() -> None:
         from .services import redact
 
         console.print(f"[green]✔[/] {p.name:8} {p.kind:8} {redact(url)}")
+    from .zygote import Zygote
+
+    Zygote(_state()).start_in_background()  # makes the next `lab check` start faster
 
 
 @services_app.command("down")
@@ -256,16 +259,17 @@ def services_down() -> None:
 def services_status() -> None:
     """Show which servers checks use, whether they run, and where their data and logs are."""
     from .services import providers
+    from .zygote import Zygote
 
-    table = Table(box=None, header_style="bold")
-    for col in ("service", "provider", "state", "version", "url", "details"):
-        table.add_column(col)
     for p in providers(_state()).all():
         st = p.status()
         state = "[green]running[/]" if st.running else "[yellow]stopped[/]"
-        details = " ".join(f"{k}={v}" for k, v in st.details.items())
-        table.add_row(st.name, st.provider, state, st.version or "–", st.url or "–", details)
-    console.print(table)
+        version = f" {st.version}" if st.version else ""
+        console.print(f"[bold]{st.name}[/] ({st.provider}{version}): {state}")
+        for key, value in ([("url", st.url)] if st.url else []) + list(st.details.items()):
+            console.print(f"  [dim]{key:5}[/] {value}", soft_wrap=True)
+    ready = "[green]running[/]" if Zygote(_state()).ready() else "[dim]not running[/]"
+    console.print(f"[bold]fork server[/] (pre-imported Python for fast service starts): {ready}")
 
 
 @app.command()
