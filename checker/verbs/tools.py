@@ -19,6 +19,11 @@ def jupyter_env(state: Path) -> dict[str, str]:
         IPYTHONDIR=str(base / "ipython"),
         MPLCONFIGDIR=str(base / "matplotlib"),
         JUPYTER_PLATFORM_DIRS="1",
+        # JupyterLab may run node/npm (extension checks); they cache under $HOME too.
+        npm_config_cache=str(base / "npm"),
+        XDG_CACHE_HOME=str(base / "cache"),
+        XDG_CONFIG_HOME=str(base / "config"),
+        XDG_DATA_HOME=str(base / "data"),
     )
     return env
 
