@@ -18,7 +18,6 @@ from .paths import checks_dir, course_root
 
 FORMAT_VERSIONS = {1}
 SERVICES = {"postgres", "redis", "worker"}
-VISIBILITIES = {"visible", "grading"}
 _ID = re.compile(r"^[a-z][a-z0-9-]*$")
 _CHECK_ID = re.compile(r"^[a-z][a-z0-9_]*$")
 
@@ -37,7 +36,6 @@ class Check:
     points: int
     hints: tuple[str, ...]
     bonus: bool = False
-    visibility: str = "visible"
 
     @property
     def hint(self) -> str:
@@ -202,9 +200,6 @@ def load_lab(lab_dir: Path, root: Path | None = None) -> Lab:
         hints = c.strings("hints", ())
         if "hint" in raw:
             hints = (c.text("hint"), *hints)
-        visibility = c.text("visibility", "visible")
-        if visibility not in VISIBILITIES:
-            raise c.fail("visibility", f"must be one of {sorted(VISIBILITIES)}")
         checks.append(
             Check(
                 id=cid,
@@ -212,7 +207,6 @@ def load_lab(lab_dir: Path, root: Path | None = None) -> Lab:
                 points=points,
                 hints=hints,
                 bonus=c.get("bonus", bool, False),
-                visibility=visibility,
             )
         )
     check_ids = {c.id for c in checks}

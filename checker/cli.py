@@ -239,7 +239,8 @@ def services_up() -> None:
 
 @services_app.command("down")
 def services_down() -> None:
-    """Stop the embedded servers (external and docker servers are left alone)."""
+    """Stop the embedded servers or remove the docker containers (external servers are
+    never touched)."""
     from .services import providers
     from .zygote import Zygote
 
