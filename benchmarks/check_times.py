@@ -50,14 +50,18 @@ def main() -> None:
         pg, rd = EmbeddedPostgres(sstate), EmbeddedRedis(sstate)
         t0 = time.perf_counter()
         pg.ensure()
-        rows.append(("PostgreSQL 18 cold start (initdb + start)", f"{time.perf_counter() - t0:.2f} s"))
+        rows.append(
+            ("PostgreSQL 18 cold start (initdb + start)", f"{time.perf_counter() - t0:.2f} s")
+        )
         pg.stop()
         t0 = time.perf_counter()
         pg.ensure()
         rows.append(("PostgreSQL restart (data dir exists)", f"{time.perf_counter() - t0:.2f} s"))
         t0 = time.perf_counter()
         pg.ensure()
-        rows.append(("PostgreSQL already running (reuse check)", f"{time.perf_counter() - t0:.3f} s"))
+        rows.append(
+            ("PostgreSQL already running (reuse check)", f"{time.perf_counter() - t0:.3f} s")
+        )
         t0 = time.perf_counter()
         rd.ensure()
         rows.append(("Redis start", f"{time.perf_counter() - t0:.2f} s"))
@@ -66,7 +70,9 @@ def main() -> None:
 
         # -- lab check, cold then warm ----------------------------------------------
         cold, code = timed([*lab, "check", opts.lab, "--json"], env)
-        rows.append((f"cold `lab check {opts.lab}` (first after install; exit {code})", f"{cold:.2f} s"))
+        rows.append(
+            (f"cold `lab check {opts.lab}` (first after install; exit {code})", f"{cold:.2f} s")
+        )
         warm = []
         for _ in range(opts.runs):
             took, code = timed([*lab, "check", opts.lab, "--json"], env)

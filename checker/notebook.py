@@ -90,12 +90,21 @@ class LabHandle:
         self.solution = solution
         self.state = state_dir(lab.root)
         self.last: RunResult | None = None
+        self.running: RunningService | None = None
 
     def _workspace(self):
         return compose(self.lab) if self.solution else for_lab(self.lab, self.path)
 
     def start(self, timeout: float = 20.0) -> RunningService:
-        """Start your service (as `lab check` would) on a fresh database."""
+        """Start your service (as `lab check` would) on a fresh database. Starting again
+        stops the previous one first, so re-running a cell picks up your latest code."""
+        if self.running is not None:
+            self.running.stop()
+            self.running = None
+        self.running = self._start(timeout)
+        return self.running
+
+    def _start(self, timeout: float) -> RunningService:
         lab = self.lab
         prov = providers(self.state)
         cleanup: list[Any] = []
@@ -169,10 +178,17 @@ class LabHandle:
         return panel
 
 
+_HANDLES: dict[tuple, LabHandle] = {}
+
+
 def open_lab(lab_id: str, *, path: str | Path | None = None, solution: bool = False) -> LabHandle:
-    """The lab ``lab_id`` of this course (``path``: check another copy of it)."""
-    lab = Catalog().get(lab_id)
-    return LabHandle(lab, Path(path) if path else None, solution)
+    """The lab ``lab_id`` of this course (``path``: check another copy of it). Opening
+    the same lab again (re-running a cell) gives the same handle."""
+    key = (lab_id, str(path) if path else None, solution)
+    if key not in _HANDLES:
+        lab = Catalog().get(lab_id)
+        _HANDLES[key] = LabHandle(lab, Path(path) if path else None, solution)
+    return _HANDLES[key]
 
 
 def result_rows(result: RunResult) -> list[dict[str, Any]]:
