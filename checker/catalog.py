@@ -276,13 +276,20 @@ class Catalog:
     def labs(self) -> list[Lab]:
         if self._labs is None:
             labs = [load_lab(p.parent, self.root) for p in (self.root / "labs").glob("*/lab.toml")]
-            seen: dict[str, Path] = {}
-            for lab in labs:
-                if lab.id in seen:
+            ids: dict[str, Path] = {}
+            orders: dict[int, Path] = {}
+            for lab in sorted(labs, key=lambda lab: lab.path):
+                if lab.id in ids:
                     raise ManifestError(
-                        lab.manifest, "id", f"{lab.id!r} is also the id of {seen[lab.id]}"
+                        lab.manifest, "id", f"{lab.id!r} is also the id of {ids[lab.id]}"
                     )
-                seen[lab.id] = lab.manifest
+                if lab.order in orders:
+                    raise ManifestError(
+                        lab.manifest,
+                        "order",
+                        f"{lab.order} is also the order of {orders[lab.order]}",
+                    )
+                ids[lab.id] = orders[lab.order] = lab.manifest
             self._labs = sorted(labs, key=lambda lab: (lab.order, lab.id))
         return self._labs
 

@@ -56,6 +56,14 @@ def fixture_course(monkeypatch: pytest.MonkeyPatch) -> Path:
     return FIXTURE_COURSE
 
 
+@pytest.fixture
+def hello_copy(tmp_path: Path, fixture_course: Path) -> Path:
+    """A learner's copy of the fixture lab, to break in a test and check with --path."""
+    dest = tmp_path / "my-hello"
+    shutil.copytree(fixture_course / "labs" / "01-hello", dest)
+    return dest
+
+
 def lab_cli(*args: str, cwd: Path = ROOT, env: dict | None = None, timeout: float = 180):
     """Run the `lab` command as a user would (a separate process)."""
     return subprocess.run(

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import socket
 import time
 from pathlib import Path
@@ -18,10 +17,8 @@ HELLO = FIXTURE_COURSE / "labs" / "01-hello"
 
 
 @pytest.fixture
-def copy(tmp_path, fixture_course):
-    dest = tmp_path / "my-hello"
-    shutil.copytree(HELLO, dest)
-    return dest
+def copy(hello_copy):
+    return hello_copy
 
 
 def run_json(copy, *extra_env_and_args, env=None, limit=30):

@@ -24,10 +24,8 @@ HELLO = FIXTURE_COURSE / "labs" / "01-hello"
 
 
 @pytest.fixture
-def copy(tmp_path, fixture_course):
-    dest = tmp_path / "my-hello"
-    shutil.copytree(HELLO, dest)
-    return dest
+def copy(hello_copy):
+    return hello_copy
 
 
 def spawn(*args: str, env: dict | None = None, **kw) -> subprocess.Popen:

@@ -15,10 +15,9 @@ alone, so pages can show them):
 The hook also fills the ``Labs`` section of the nav with every lab that has a page
 (``docs/labs/ID.md``), in course order, so adding a lab never touches mkdocs.yml.
 
-Boundaries: this file reads TOML and Markdown files and nothing else. It never imports
-the ``checker`` package (the docs build must work without it), and it validates only
-the fields it reads; ``checker/catalog.py`` is the full validator. A problem in a lab's
-files fails the build with a ``PluginError`` that names the file.
+Boundaries: lab.toml is read by the checker's catalog (``checker/catalog.py``), the one
+reader and validator of manifests; this file only renders. A problem in a lab's files
+fails the build with a ``PluginError`` that names the file and the field.
 """
 
 from __future__ import annotations
@@ -26,15 +25,14 @@ from __future__ import annotations
 import contextlib
 import posixpath
 import re
-import tomllib
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from mkdocs.exceptions import PluginError
 
-SUPPORTED_FORMAT = 1
-DEFAULT_MINUTES = 30  # as in checker/catalog.py, which this file must not import
+from checker.catalog import Catalog, Lab
+from checker.errors import ManifestError
+
 SERVICE_NAMES = {"postgres": "PostgreSQL", "redis": "Redis", "worker": "an RQ worker"}
 
 _MARKER = re.compile(
@@ -44,27 +42,6 @@ _FENCE = re.compile(r"^[ \t]*(?P<fence>`{3,}|~{3,})")
 _HEADING = re.compile(r"^(?P<hashes>#{1,6})(?=[ \t]|$)")
 _LINK = re.compile(r"(?P<bang>!?)\[(?P<text>[^\]]*)\]\((?P<target>[^)\s]+)(?:\s+\"[^\"]*\")?\)")
 _SCHEME = re.compile(r"^[a-zA-Z][a-zA-Z0-9+.-]*:")
-
-
-@dataclass(frozen=True)
-class Check:
-    id: str
-    title: str
-    points: int
-    bonus: bool
-
-
-@dataclass(frozen=True)
-class Lab:
-    id: str
-    title: str
-    order: int
-    summary: str
-    concepts: tuple[str, ...]
-    services: tuple[str, ...]
-    minutes: int
-    checks: tuple[Check, ...]
-    folder: str  # relative to the repository root, posix: "labs/01-crud"
 
 
 class _State:
@@ -106,7 +83,7 @@ def on_serve(server: Any, config: Any, builder: Any) -> None:
     """Rebuild when a lab's manifest or task changes (not on every save of its code)."""
     for lab in _state.labs.values():
         for name in ("lab.toml", "README.md"):
-            path = _state.root / lab.folder / name
+            path = _state.root / _folder(lab) / name
             if path.is_file():
                 server.watch(str(path))
 
@@ -145,102 +122,17 @@ def on_page_markdown(markdown: str, page: Any, config: Any, files: Any) -> str:
 
 
 def load_labs(root: Path) -> dict[str, Lab]:
-    """Every lab under ``root/labs``, by id, in course order."""
-    labs: dict[str, Lab] = {}
-    seen_order: dict[int, str] = {}
-    for manifest in sorted((root / "labs").glob("*/lab.toml")):
-        rel = manifest.relative_to(root).as_posix()
-        lab = _parse_manifest(manifest, rel)
-        if lab.id in labs:
-            raise PluginError(
-                f"{rel}: lab id {lab.id!r} is already used by {labs[lab.id].folder}/lab.toml"
-            )
-        if lab.order in seen_order:
-            raise PluginError(
-                f"{rel}: order {lab.order} is already used by {seen_order[lab.order]}"
-            )
-        seen_order[lab.order] = rel
-        labs[lab.id] = lab
-    return dict(sorted(labs.items(), key=lambda item: item[1].order))
-
-
-def _parse_manifest(path: Path, rel: str) -> Lab:
+    """Every lab under ``root/labs``, by id, in course order, read and validated by the
+    checker's own catalog (one reader of lab.toml for the checker and the site)."""
     try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
-        raise PluginError(f"{rel}: cannot be read as TOML ({exc})") from exc
-
-    version = data.get("format_version")
-    if version != SUPPORTED_FORMAT:
-        raise PluginError(
-            f"{rel}: format_version is {version!r}; this docs build reads "
-            f"format_version = {SUPPORTED_FORMAT}"
-        )
-    raw_checks = _field(data, "checks", list, rel)
-    checks = []
-    for n, raw in enumerate(raw_checks, start=1):
-        where = f"{rel}: checks #{n}"
-        if not isinstance(raw, dict):
-            raise PluginError(f"{where} must be a [[checks]] table")
-        bonus = raw.get("bonus", False)
-        if not isinstance(bonus, bool):
-            raise PluginError(f"{where}: 'bonus' must be true or false")
-        points = _field(raw, "points", int, where)
-        if points < 0:
-            raise PluginError(f"{where}: 'points' must not be negative")
-        checks.append(
-            Check(
-                id=_field(raw, "id", str, where),
-                title=_field(raw, "title", str, where),
-                points=points,
-                bonus=bonus,
-            )
-        )
-    if not checks:
-        raise PluginError(f"{rel}: a lab needs at least one [[checks]] entry")
-
-    services = tuple(_strings(data, "services", rel, default=[]))
-    unknown = [s for s in services if s not in SERVICE_NAMES]
-    if unknown:
-        raise PluginError(
-            f"{rel}: unknown service {unknown[0]!r} (known: {', '.join(SERVICE_NAMES)})"
-        )
-    minutes = _field(data, "minutes", int, rel, default=DEFAULT_MINUTES)
-    if minutes <= 0:
-        raise PluginError(f"{rel}: 'minutes' must be a positive number")
-    return Lab(
-        id=_field(data, "id", str, rel),
-        title=_field(data, "title", str, rel),
-        order=_field(data, "order", int, rel),
-        summary=_field(data, "summary", str, rel, default=""),
-        concepts=tuple(_strings(data, "concepts", rel, default=[])),
-        services=services,
-        minutes=minutes,
-        checks=tuple(checks),
-        folder=posixpath.dirname(rel),
-    )
+        return {lab.id: lab for lab in Catalog(root).labs}
+    except ManifestError as exc:
+        raise PluginError(exc.message) from None
 
 
-def _field(data: dict[str, Any], key: str, kind: type, where: str, default: Any = ...) -> Any:
-    if key not in data:
-        if default is not ...:
-            return default
-        raise PluginError(f"{where}: missing required key {key!r}")
-    value = data[key]
-    # bool is an int in Python; `points = true` is still a mistake.
-    if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
-        names = {str: "a string", int: "an integer", list: "a list"}
-        raise PluginError(
-            f"{where}: {key!r} must be {names.get(kind, kind.__name__)}, got {value!r}"
-        )
-    return value
-
-
-def _strings(data: dict[str, Any], key: str, where: str, default: Any = ...) -> list[str]:
-    values = _field(data, key, list, where, default)
-    if not all(isinstance(v, str) for v in values):
-        raise PluginError(f"{where}: {key!r} must be a list of strings")
-    return values
+def _folder(lab: Lab) -> str:
+    """The lab's folder relative to the repository root, posix: "labs/01-crud"."""
+    return lab.path.relative_to(lab.root).as_posix()
 
 
 def _lab(lab_id: str | None, kind: str, src: str) -> Lab:
@@ -350,7 +242,7 @@ def _facts(lab: Lab, src: str, files: Any) -> str:
 
 
 def _readme(lab: Lab, src: str, files: Any, section_level: int) -> str:
-    rel = f"{lab.folder}/README.md"
+    rel = f"{_folder(lab)}/README.md"
     try:
         text = (_state.root / rel).read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
@@ -403,7 +295,7 @@ def _relink(m: re.Match[str], lab: Lab, src: str, files: Any) -> str:
     if _SCHEME.match(target) or target.startswith(("#", "/")):
         return m[0]
     path, _, anchor = target.partition("#")
-    resolved = posixpath.normpath(posixpath.join(lab.folder, path))
+    resolved = posixpath.normpath(posixpath.join(_folder(lab), path))
     if resolved.startswith("docs/"):
         doc = resolved.removeprefix("docs/")
         if files.get_file_from_path(doc) is not None:
