@@ -93,9 +93,8 @@ def check(
 ) -> None:
     """Start your service against real PostgreSQL/Redis and run the lab's hidden checks.
 
-    Exit code 0: every check passed; 1: some failed; 2: the run could not be judged
-    (your service did not start, hung, or the servers were unreachable); 3: usage mistake.
-    """
+    Exit code 0: every check passed. 1: some failed. 2: the run could not be judged (your service did not start or hung, or the servers were unreachable). 3: a usage mistake.
+    """  # noqa: E501
     from .verbs.check import check as run_check
 
     result = run_check(

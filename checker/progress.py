@@ -12,6 +12,12 @@ import json
 from pathlib import Path
 
 from .results import RunResult
+from .workspace import REFERENCE_SUFFIX
+
+
+def is_reference(run: RunResult) -> bool:
+    """A run of the reference solution (`lab check --solution`), not of the learner's code."""
+    return run.target.endswith(REFERENCE_SUFFIX)
 
 
 class Progress:
@@ -23,14 +29,18 @@ class Progress:
         with open(self.path, "a", encoding="utf-8") as f:
             f.write(result.to_json(indent=None) + "\n")
 
-    def history(self, lab: str | None = None) -> list[RunResult]:
+    def history(self, lab: str | None = None, *, reference: bool = False) -> list[RunResult]:
+        """Runs in order; the reference solution's runs (`--solution`) only if asked."""
         runs: list[RunResult] = []
         with contextlib.suppress(FileNotFoundError), open(self.path, encoding="utf-8") as f:
             for line in f:
                 try:
                     data = json.loads(line)
-                    if lab is None or data.get("lab") == lab:
-                        runs.append(RunResult.from_dict(data))
+                    if lab is not None and data.get("lab") != lab:
+                        continue
+                    run = RunResult.from_dict(data)
+                    if reference or not is_reference(run):
+                        runs.append(run)
                 except (ValueError, KeyError, TypeError):
                     continue  # a torn line from an interrupted write: skip it
         return runs
@@ -44,10 +54,7 @@ class Progress:
         return max(runs, key=lambda r: (r.score, r.started_at)) if runs else None
 
     def ever_passed(self, lab: str) -> bool:
-        # A pass of the learner's own code: not of the reference (`lab check --solution`).
-        return any(
-            r.status == "pass" and not r.target.endswith("+ solution") for r in self.history(lab)
-        )
+        return any(r.status == "pass" for r in self.history(lab))
 
     # -- hints ------------------------------------------------------------------
 

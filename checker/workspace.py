@@ -17,6 +17,9 @@ from pathlib import Path
 from .catalog import Lab, Mutation
 from .errors import WorkspaceError
 
+#: How results name a run of the reference solution (the progress store leaves them out).
+REFERENCE_SUFFIX = " + solution"
+
 IGNORE = shutil.ignore_patterns(
     "__pycache__", "*.pyc", ".pytest_cache", ".ipynb_checkpoints", ".venv", ".lab"
 )
@@ -94,7 +97,9 @@ def compose(
         except WorkspaceError:
             shutil.rmtree(tmp, ignore_errors=True)
             raise
-    name = target or (f"{_relative(lab.path, lab.root)} + solution" if solution else "composed")
+    name = target or (
+        f"{_relative(lab.path, lab.root)}{REFERENCE_SUFFIX}" if solution else "composed"
+    )
     return Workspace(dest, name, temporary=True)
 
 

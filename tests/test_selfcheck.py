@@ -5,7 +5,9 @@
 * each planted bug alone, re-planted into the solution by its mutation, fails exactly
   the checks named for it;
 * every scenario in tests/scenarios/<lab>/ (known-wrong and valid alternative fixes)
-  gets its golden verdicts.
+  gets its golden verdicts. A scenario is a ``scenario.toml`` (description, base,
+  kind, ``[expected]`` verdicts) with whole files under ``files/`` and/or ``[[edits]]``
+  (file, find, replace: ``find`` must occur exactly once), applied on top of its base.
 
 ``LAB_RERUNS=N`` runs each case N times and requires identical verdicts (the flakiness
 mode; CI uses 1).
@@ -20,7 +22,7 @@ from pathlib import Path
 import pytest
 
 from checker import runner
-from checker.catalog import Catalog, Lab
+from checker.catalog import Catalog, Lab, Mutation
 from checker.paths import state_dir
 from checker.workspace import Workspace, compose
 
@@ -95,7 +97,10 @@ def test_scenario_matches_its_golden_verdicts(lab: Lab, case: Path):
     else:
         assert "fail" in expected.values(), "a known-wrong fix fails something"
     overlays = [case / "files"] if (case / "files").is_dir() else []
-    with compose(lab, solution=spec.get("base", "solution") == "solution", overlays=overlays) as ws:
+    edits = [Mutation(e["file"], e["find"], e["replace"]) for e in spec.get("edits", [])]
+    assert overlays or edits, "a scenario changes something"
+    base = spec.get("base", "solution")
+    with compose(lab, solution=base == "solution", overlays=overlays, mutations=edits) as ws:
         got = verdicts(lab, ws)
     assert got == expected, f"{spec['description']}: got {got}"
 
