@@ -27,8 +27,12 @@ class UsageError(LabError):
 
 class UnknownLab(UsageError):
     def __init__(self, lab_id: str, known: list[str]) -> None:
+        import difflib
+
         listing = ", ".join(known) if known else "(none found)"
-        super().__init__(f"There is no lab called {lab_id!r}. Labs: {listing}.")
+        close = difflib.get_close_matches(lab_id, known, n=1)
+        guess = f" Did you mean {close[0]!r}?" if close else ""
+        super().__init__(f"There is no lab called {lab_id!r}.{guess} Labs: {listing}.")
         self.lab_id = lab_id
         self.known = known
 
