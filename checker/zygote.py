@@ -47,7 +47,8 @@ def fingerprint() -> str:
 
 
 def enabled() -> bool:
-    return os.environ.get("LAB_ZYGOTE", "1") != "0" and hasattr(os, "fork")
+    # Linux only: on macOS, forking a process that has loaded system frameworks is unsafe.
+    return os.environ.get("LAB_ZYGOTE", "1") != "0" and sys.platform == "linux"
 
 
 class Zygote:
