@@ -139,6 +139,13 @@ class Zygote:
             with contextlib.suppress(OSError):
                 os.kill(recorded[0], signal.SIGTERM)
                 stopped = True
+            deadline = time.monotonic() + 5  # stopped means gone: wait for it to exit
+            while time.monotonic() < deadline:
+                try:
+                    os.kill(recorded[0], 0)
+                except ProcessLookupError:
+                    break
+                time.sleep(0.02)
         self.pidfile.unlink(missing_ok=True)
         self.sock.unlink(missing_ok=True)
         return stopped

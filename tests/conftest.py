@@ -45,7 +45,7 @@ def lab_home():
             os.environ.pop(key, None)
         else:
             os.environ[key] = value
-    shutil.rmtree(base, ignore_errors=True)
+    shutil.rmtree(base)
 
 
 @pytest.fixture
