@@ -23,8 +23,8 @@ expected and what the service did, in the learner's terms.
 The runner reads events as JSON lines from the file descriptor in ``LAB_EVENTS_FD``,
 so results stream as checks finish. With ``LAB_GO_FD`` set, the session waits, after
 collection, for a line on that descriptor: ``go`` (the service is healthy) or anything
-else (abort); ``go`` carries the service's URL. That lets collection overlap with the
-service's start-up.
+else (abort); ``go`` carries the run's URLs as JSON. That lets collection overlap with
+provisioning and the service's start-up.
 """
 
 from __future__ import annotations
@@ -88,10 +88,11 @@ def pytest_collection_finish(session: pytest.Session) -> None:
     if go_fd:
         # Not stdin: pytest's capture points fd 0 at /dev/null.
         with os.fdopen(int(go_fd), "r", closefd=True) as go:
-            word, _, url = go.readline().strip().partition(" ")
+            word, _, urls = go.readline().strip().partition(" ")
         if word != "go":
             pytest.exit("the service did not start; no check ran", returncode=2)
-        os.environ["LAB_SERVICE_URL"] = url  # known only now: the port may have changed
+        # The run's URLs (service, database, Redis) are known only now.
+        os.environ.update(json.loads(urls))
 
 
 def _describe(excinfo: pytest.ExceptionInfo[BaseException]) -> tuple[str, str]:

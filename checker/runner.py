@@ -116,6 +116,136 @@ class _Events:
         return events
 
 
+class _Checks:
+    """The hidden checks' pytest process: started first, it collects while the service
+    starts, then waits for ``go`` (with the run's URLs) on a pipe of its own."""
+
+    def __init__(self, lab: Lab, workspace: Workspace, env: dict[str, str], opts: RunOptions,
+                 run_dir: Path) -> None:  # fmt: skip
+        self.log = run_dir / "checks.log"
+        events_read, events_write = os.pipe()
+        go_read, self.go_fd = os.pipe()
+        env = {
+            **env,
+            "PYTEST_DISABLE_PLUGIN_AUTOLOAD": "1",
+            "LAB_EVENTS_FD": str(events_write),
+            "LAB_GO_FD": str(go_read),
+            "LAB_WORKSPACE": str(workspace.path),
+            "LAB_ID": lab.id,
+            "LAB_CHECK_ORDER": ",".join(c.id for c in lab.checks),
+            "LAB_HTTP_TIMEOUT": str(opts.http_timeout_s),
+            "LAB_SERVICE_LOG": str(run_dir / "service.log"),
+        }
+        try:
+            with open(self.log, "wb") as log:
+                self.proc = subprocess.Popen(
+                    [sys.executable, "-m", "pytest", str(lab.checks_path),
+                     "-p", "checker.pytest_plugin", "--assert=plain", "-q", "--no-header",
+                     "-p", "no:cacheprovider", "--rootdir", str(lab.checks_path.parent)],
+                    cwd=lab.checks_path.parent, env=env, stdin=subprocess.DEVNULL,
+                    stdout=log, stderr=subprocess.STDOUT, pass_fds=(events_write, go_read),
+                    start_new_session=True,
+                )  # fmt: skip
+        finally:
+            os.close(events_write)  # the child holds its own copies now
+            os.close(go_read)
+        process._LIVE[self.proc.pid] = self.proc
+        self.events = _Events(events_read)
+
+    def go(self, urls: dict[str, str]) -> None:
+        self._send("go " + json.dumps(urls))
+
+    def abort(self) -> None:
+        self._send("abort")
+
+    def _send(self, line: str) -> None:
+        if self.go_fd >= 0:
+            _send(self.go_fd, line)
+            self.go_fd = -1
+
+    def stop(self) -> None:
+        # Its last event is sent: nothing left to wait for (not even its summary).
+        process.kill_group(self.proc, grace=0)
+        for fd in (self.events.fd, self.go_fd):
+            with contextlib.suppress(OSError):
+                os.close(fd)
+
+
+class _Resources:
+    """What a run holds, released in ``close`` whatever happened."""
+
+    def __init__(self) -> None:
+        self.checks: _Checks | None = None
+        self.service: process.Service | None = None
+        self.admin_url: str | None = None
+        self.db_name: str | None = None
+        self.lease: RedisLease | None = None
+
+    def close(self) -> None:
+        if self.checks is not None:
+            self.checks.stop()
+        if self.service is not None:
+            self.service.stop()
+        if self.admin_url and self.db_name:
+            drop_database(self.admin_url, self.db_name)
+        if self.lease is not None:
+            self.lease.release()
+        svc = self.service
+        if svc is not None and svc.zygote is not None and not svc.via_zygote:
+            # Started the slow way: have a fork server ready for the next run (started
+            # only now, so it never competes with this run for the CPU).
+            svc.zygote.start_in_background()
+
+
+def _base_env() -> dict[str, str]:
+    """The environment our children start from: the user's, minus what we set."""
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith("LAB_") and k not in ("DATABASE_URL", "REDIS_URL")
+    }
+    env.update(PYTHONDONTWRITEBYTECODE="1", PYTHONUNBUFFERED="1", LAB_ENV="check")
+    return env
+
+
+def _provision(lab: Lab, state: Path, res: _Resources, emit: Listener) -> dict[str, str]:
+    """A fresh database and Redis namespace for this run; returns the URLs, by the names
+    the service (DATABASE_URL, REDIS_URL) and the checks (LAB_RUN_...) know them."""
+    prov = providers(state)
+    urls: dict[str, str] = {}
+    if "postgres" in lab.services:
+        emit("phase", "PostgreSQL")
+        res.admin_url = prov.postgres.ensure()
+        drop_stale_runs(res.admin_url)
+        name, sql = template_for(lab)
+        ensure_template(res.admin_url, name, sql, on_progress=lambda m: emit("phase", m))
+        res.db_name, db_url = create_run_database(res.admin_url, name, lab.id)
+        urls.update(DATABASE_URL=db_url, LAB_RUN_DATABASE_URL=db_url,
+                    LAB_ADMIN_DATABASE_URL=res.admin_url)  # fmt: skip
+    if {"redis", "worker"} & set(lab.services):
+        emit("phase", "Redis")
+        res.lease = RedisLease(prov.redis.ensure())
+        redis_url = res.lease.acquire()
+        urls.update(REDIS_URL=redis_url, LAB_RUN_REDIS_URL=redis_url)
+    return urls
+
+
+def _start_service(service: process.Service, lab: Lab, opts: RunOptions) -> float:
+    """Start and wait until healthy; returns the seconds it took (raises StartFailed)."""
+    service.start()
+    for retries_left in (2, 1, 0):
+        try:
+            return service.wait_healthy(lab.health, opts.start_timeout_s)
+        except process.StartFailed:
+            if not (retries_left and service.port_was_taken()):
+                raise
+            # Another program took the free port we picked: pick another one.
+            service.stop()
+            service.log_path.write_bytes(b"")
+            service.start()
+    raise AssertionError("unreachable")
+
+
 def run(
     lab: Lab,
     workspace: Workspace,
@@ -130,104 +260,32 @@ def run(
     result = RunResult(lab=lab.id, target=workspace.target, started_at=_now())
     run_dir = _new_run_dir(state, lab)
     service_log = run_dir / "service.log"
-    checks_log = run_dir / "checks.log"
     by_id = {c.id: c for c in lab.checks}
     done: dict[str, CheckResult] = {}
-
-    admin_url = db_name = None
-    lease: RedisLease | None = None
-    service: process.Service | None = None
-    checks_proc: subprocess.Popen | None = None
-    read_fd = write_fd = go_read = go_write = -1
-
+    res = _Resources()
     try:
         with process.interrupts_raise():
-            # -- provision ---------------------------------------------------
-            prov = providers(state)
-            env = {
-                k: v
-                for k, v in os.environ.items()
-                if not k.startswith("LAB_") and k not in ("DATABASE_URL", "REDIS_URL")
-            }
-            env.update(PYTHONDONTWRITEBYTECODE="1", PYTHONUNBUFFERED="1", LAB_ENV="check")
-            check_env = dict(env)
-            if "postgres" in lab.services:
-                emit("phase", "PostgreSQL")
-                admin_url = prov.postgres.ensure()
-                drop_stale_runs(admin_url)
-                name, sql = template_for(lab)
-                ensure_template(admin_url, name, sql, on_progress=lambda m: emit("phase", m))
-                db_name, db_url = create_run_database(admin_url, name, lab.id)
-                env["DATABASE_URL"] = db_url
-                check_env["LAB_RUN_DATABASE_URL"] = db_url
-                check_env["LAB_ADMIN_DATABASE_URL"] = admin_url
-            if {"redis", "worker"} & set(lab.services):
-                emit("phase", "Redis")
-                lease = RedisLease(prov.redis.ensure())
-                redis_url = lease.acquire()
-                env["REDIS_URL"] = redis_url
-                check_env["LAB_RUN_REDIS_URL"] = redis_url
-
-            # -- start the checks (collecting) and the service, together --------
+            env = _base_env()
+            res.checks = _Checks(lab, workspace, env, opts, run_dir)
+            urls = _provision(lab, state, res, emit)
             emit("phase", "starting your service")
-            read_fd, write_fd = os.pipe()
-            go_read, go_write = os.pipe()
-            check_env.update(
-                PYTEST_DISABLE_PLUGIN_AUTOLOAD="1",
-                LAB_EVENTS_FD=str(write_fd),
-                LAB_GO_FD=str(go_read),
-                LAB_WORKSPACE=str(workspace.path),
-                LAB_ID=lab.id,
-                LAB_CHECK_ORDER=",".join(c.id for c in lab.checks),
-                LAB_HTTP_TIMEOUT=str(opts.http_timeout_s),
-                LAB_SERVICE_LOG=str(service_log),
-            )
-            service = process.Service(
-                lab.app, cwd=workspace.path, env=env, log_path=service_log,
+            service_env = {**env, **{k: v for k, v in urls.items() if not k.startswith("LAB_")}}
+            res.service = process.Service(
+                lab.app, cwd=workspace.path, env=service_env, log_path=service_log,
                 zygote=Zygote(state) if zygote_enabled() else None,
-            ).start()  # fmt: skip
-            port_retries = 2
-            with open(checks_log, "wb") as log:
-                checks_proc = subprocess.Popen(
-                    [sys.executable, "-m", "pytest", str(lab.checks_path),
-                     "-p", "checker.pytest_plugin", "--assert=plain", "-q", "--no-header",
-                     "-p", "no:cacheprovider", "--rootdir", str(lab.checks_path.parent)],
-                    cwd=lab.checks_path.parent, env=check_env, stdin=subprocess.DEVNULL,
-                    stdout=log, stderr=subprocess.STDOUT, pass_fds=(write_fd, go_read),
-                    start_new_session=True,
-                )  # fmt: skip
-            process._LIVE[checks_proc.pid] = checks_proc
-            os.close(write_fd)
-            os.close(go_read)
-            write_fd = go_read = -1
-
-            while True:
-                try:
-                    took = service.wait_healthy(lab.health, opts.start_timeout_s)
-                    break
-                except process.StartFailed as exc:
-                    if not (port_retries and service.port_was_taken()):
-                        failure = exc
-                        took = None
-                        break
-                    # Another program took the free port we picked: pick another one.
-                    port_retries -= 1
-                    service.stop()
-                    service_log.write_bytes(b"")
-                    service.start()
-            if took is None:
-                exc = failure
-                _send(go_write, "abort")
-                go_write = -1
+            )  # fmt: skip
+            try:
+                took = _start_service(res.service, lab, opts)
+            except process.StartFailed as exc:
+                res.checks.abort()
                 result.error = RunError(exc.kind, exc.message, exc.log_tail)
             else:
                 result.measurements["service_start_s"] = round(took, 3)
                 emit("phase", "running checks")
-                _send(go_write, f"go {service.url}")
-                go_write = -1
+                res.checks.go({**urls, "LAB_SERVICE_URL": res.service.url})
                 _collect(
-                    result, _Events(read_fd), checks_proc, service, by_id, done, emit,
-                    deadline=time.monotonic() + opts.checks_timeout_s, checks_log=checks_log,
+                    result, res.checks, res.service, by_id, done, emit,
+                    deadline=time.monotonic() + opts.checks_timeout_s,
                 )  # fmt: skip
     except LabError as exc:
         result.error = RunError("services_unavailable", exc.message, exc.detail or "")
@@ -235,23 +293,7 @@ def run(
         result.error = RunError("interrupted", "The run was interrupted before it finished.")
         raise
     finally:
-        if checks_proc is not None:
-            # Its last event is sent: nothing left to wait for (not even its summary).
-            process.kill_group(checks_proc, grace=0)
-        if service is not None:
-            service.stop()
-        for fd in (read_fd, write_fd, go_read, go_write):
-            if fd >= 0:
-                with contextlib.suppress(OSError):
-                    os.close(fd)
-        if admin_url and db_name:
-            drop_database(admin_url, db_name)
-        if lease is not None:
-            lease.release()
-        if service is not None and service.zygote is not None and not service.via_zygote:
-            # Started the slow way: have a fork server ready for the next run (started
-            # only now, so it never competes with this run for the CPU).
-            service.zygote.start_in_background()
+        res.close()
 
     # -- every check of the manifest gets a verdict, in manifest order ------------
     for check in lab.checks:
@@ -265,7 +307,7 @@ def run(
             got = CheckResult(check.id, check.title, "error", check.points, why)
         got.hint = check.hint if got.status in ("fail", "error") else ""
         result.checks.append(got)
-    if result.error and result.error.kind in ("timeout", "checks_crashed") and service:
+    if result.error and result.error.kind in ("timeout", "checks_crashed") and res.service:
         result.error.log_tail = process.tail(service_log)
     result.duration_s = time.monotonic() - t0
     result.settle()
@@ -281,7 +323,8 @@ def _send(fd: int, line: str) -> None:
         os.close(fd)
 
 
-def _collect(result, events, proc, service, by_id, done, emit, *, deadline, checks_log) -> None:
+def _collect(result, checks, service, by_id, done, emit, *, deadline) -> None:
+    events, proc = checks.events, checks.proc
     collected: list[str] | None = None
     finished = False
     while not finished:
@@ -327,7 +370,7 @@ def _collect(result, events, proc, service, by_id, done, emit, *, deadline, chec
         result.error = RunError(
             "checks_crashed",
             "The hidden checks could not start. This is a problem in Backend Lab, not in "
-            f"your code: please report it (details in {checks_log}).",
+            f"your code: please report it (details in {checks.log}).",
         )
     else:
         for cid in by_id:
