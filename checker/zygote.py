@@ -42,7 +42,8 @@ MAX_SOCKET_PATH = 100
 
 def fingerprint() -> str:
     site = Path(sysconfig.get_paths()["purelib"])
-    parts = [sys.executable, str(site.stat().st_mtime_ns), str(Path(__file__).stat().st_mtime_ns)]
+    # sys.prefix, not sys.executable: `lab` (python3) and `python -m checker` share one.
+    parts = [sys.prefix, str(site.stat().st_mtime_ns), str(Path(__file__).stat().st_mtime_ns)]
     return "|".join(parts)
 
 
@@ -106,7 +107,7 @@ class Zygote:
             recorded = self._recorded()
             if recorded and recorded[1] == fingerprint():
                 return  # running or still importing: the next run will use it
-            self.stop()
+            self.stop(wait=False)
             with open(self.log, "ab") as log:
                 proc = subprocess.Popen(
                     [sys.executable, "-m", "checker.zygote", str(self.dir)],
@@ -132,14 +133,15 @@ class Zygote:
         except (OSError, ValueError):
             return None
 
-    def stop(self) -> bool:
+    def stop(self, wait: bool = True) -> bool:
+        """Stop the zygote; with ``wait``, return only once it is gone."""
         stopped = False
         recorded = self._recorded()
         if recorded:
             with contextlib.suppress(OSError):
                 os.kill(recorded[0], signal.SIGTERM)
                 stopped = True
-            deadline = time.monotonic() + 5  # stopped means gone: wait for it to exit
+            deadline = time.monotonic() + (5 if wait else 0)
             while time.monotonic() < deadline:
                 try:
                     os.kill(recorded[0], 0)
