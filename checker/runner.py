@@ -281,6 +281,7 @@ def run(
                 result.error = RunError(exc.kind, exc.message, exc.log_tail)
             else:
                 result.measurements["service_start_s"] = round(took, 3)
+                result.measurements["service_forked"] = res.service.via_zygote
                 emit("phase", "running checks")
                 res.checks.go({**urls, "LAB_SERVICE_URL": res.service.url})
                 _collect(
