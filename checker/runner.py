@@ -1,11 +1,12 @@
 """One run: provision -> start the service -> run the hidden checks -> a result.
 
 The checker never imports learner code (DESIGN.md, principle 1). The service runs as
-a uvicorn child process; the hidden checks run in a pytest child process with only our
-plugin loaded. Both start at once: pytest collects while the service boots, then waits
-for "go" on its stdin. Results stream back as JSON lines on a pipe.
+a uvicorn process of its own (forked by the zygote when one is warm); the hidden checks
+run in a pytest process with only our plugin loaded. Pytest starts first and collects
+while the run is provisioned and the service boots, then waits for "go" (with the run's
+URLs) on a pipe. Results stream back as JSON lines on another pipe.
 
-Whatever happens (a crash, a hang, Ctrl-C), the ``finally`` block stops both process
+Whatever happens (a crash, a hang, Ctrl-C), ``_Resources.close`` stops both process
 groups, drops the run's database and flushes its Redis database.
 """
 
