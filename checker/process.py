@@ -233,6 +233,10 @@ class Service:
     def alive(self) -> bool:
         return self.process is not None and self.process.alive()
 
+    def exit_code(self) -> int | None:
+        proc = self.process.proc if self.process else None
+        return proc.poll() if proc is not None else None
+
     def port_was_taken(self) -> bool:
         """Did it fail only because another process grabbed its port meanwhile?"""
         return "address already in use" in tail(self.log_path, 5).lower()

@@ -289,6 +289,14 @@ def run(
                     result, res.checks, res.service, by_id, done, emit,
                     deadline=time.monotonic() + opts.checks_timeout_s,
                 )  # fmt: skip
+                if result.error is None and not res.service.alive():
+                    code = res.service.exit_code()
+                    result.error = RunError(
+                        "service_crashed",
+                        f"Your service stopped during the checks (exit code {code}), so the "
+                        "checks after that could not judge it. The log below shows why.",
+                        process.tail(service_log),
+                    )
     except LabError as exc:
         result.error = RunError("services_unavailable", exc.message, exc.detail or "")
     except KeyboardInterrupt:

@@ -77,7 +77,9 @@ def test_service_that_crashes_mid_run(copy):
         )
     )
     code, data = run_json(copy)
-    assert code == 1
+    assert code == 2 and data["status"] == "error"
+    assert data["error"]["kind"] == "service_crashed"
+    assert "exit code 1" in data["error"]["message"]
     greets = next(c for c in data["checks"] if c["id"] == "greets")
     assert greets["status"] == "fail" and "crashed" in greets["message"]
 
