@@ -1,0 +1,17 @@
+"""Backend Lab's checker: the package behind the `lab` command.
+
+Boundaries (see DESIGN.md): the checker never imports learner code, it runs it as a
+process and observes it from outside; ``services/`` knows nothing of labs; hidden checks
+live in ``checks/<lab>/`` and run in a pytest process of their own with only
+``pytest_plugin`` loaded. Errors the user can act on are in ``errors.py``.
+
+Entry points: ``cli`` (the command), ``runner.run`` (one run), ``notebook.open_lab``
+(the notebooks' API), ``testing.fresh_database`` (the labs' public tests).
+"""
+
+from importlib.metadata import PackageNotFoundError, version
+
+try:
+    __version__ = version("backend-lab")
+except PackageNotFoundError:  # pragma: no cover - running from a bare checkout
+    __version__ = "0+unknown"
