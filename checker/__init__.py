@@ -9,9 +9,14 @@ Entry points: ``cli`` (the command), ``runner.run`` (one run), ``notebook.open_l
 (the notebooks' API), ``testing.fresh_database`` (the labs' public tests).
 """
 
-from importlib.metadata import PackageNotFoundError, version
 
-try:
-    __version__ = version("backend-lab")
-except PackageNotFoundError:  # pragma: no cover - running from a bare checkout
-    __version__ = "0+unknown"
+def __getattr__(name: str) -> str:
+    # Lazy: importing checker stays cheap (every check run imports it).
+    if name == "__version__":
+        from importlib.metadata import PackageNotFoundError, version
+
+        try:
+            return version("backend-lab")
+        except PackageNotFoundError:  # pragma: no cover - a bare checkout
+            return "0+unknown"
+    raise AttributeError(name)
