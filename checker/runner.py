@@ -30,6 +30,7 @@ from typing import Any
 from . import process
 from .catalog import Lab
 from .errors import LabError
+from .paths import CHECKS_DIR
 from .results import CheckResult, RunError, RunResult
 from .services import providers
 from .services.databases import (
@@ -47,6 +48,7 @@ from .zygote import enabled as zygote_enabled
 
 Listener = Callable[[str, Any], None]
 KEEP_RUNS = 30
+CHECKS_INI = CHECKS_DIR / "pytest.ini"
 
 
 @dataclass
@@ -142,7 +144,11 @@ class _Checks:
                 self.proc = subprocess.Popen(
                     [sys.executable, "-m", "pytest", str(lab.checks_path),
                      "-p", "checker.pytest_plugin", "--assert=plain", "-q", "--no-header",
-                     "-p", "no:cacheprovider", "--rootdir", str(lab.checks_path.parent)],
+                     "-p", "no:cacheprovider",
+                     # Our settings only, and no conftest.py from above the checks: a
+                     # project's pytest config must never leak into a check run.
+                     "-c", str(CHECKS_INI), "--rootdir", str(lab.checks_path.parent),
+                     "--confcutdir", str(lab.checks_path.parent)],
                     cwd=lab.checks_path.parent, env=env, stdin=subprocess.DEVNULL,
                     stdout=log, stderr=subprocess.STDOUT, pass_fds=(events_write, go_read),
                     start_new_session=True,
