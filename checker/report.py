@@ -29,6 +29,8 @@ def check_line(c: CheckResult) -> Text:
     if c.bonus:
         line.append("  bonus", style="magenta")
     line.append(f"  {c.earned}/{c.points}", style="dim")
+    if c.duration_s >= 0.01:
+        line.append(f"  {c.duration_s:.2f} s", style="dim")
     return line
 
 
