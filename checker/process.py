@@ -17,7 +17,7 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 
-from .services.base import free_port
+from .services.base import free_port, tail
 from .zygote import ForkedProcess, Zygote
 
 _LIVE: dict[int, subprocess.Popen] = {}
@@ -32,18 +32,6 @@ class StartFailed(Exception):
     def __init__(self, kind: str, message: str, log_tail: str = "") -> None:
         super().__init__(message)
         self.kind, self.message, self.log_tail = kind, message, log_tail
-
-
-def tail(path: Path, lines: int = 30, max_bytes: int = 64_000) -> str:
-    try:
-        with open(path, "rb") as f:
-            f.seek(0, os.SEEK_END)
-            size = f.tell()
-            f.seek(max(0, size - max_bytes))
-            data = f.read().decode("utf-8", errors="replace")
-    except OSError:
-        return ""
-    return "\n".join(data.splitlines()[-lines:])
 
 
 class ManagedProcess:

@@ -73,6 +73,20 @@ def lab_cli(*args: str, cwd: Path = ROOT, env: dict | None = None, timeout: floa
     )  # fmt: skip
 
 
+def gone_within(pid: int, seconds: float = 5) -> bool:
+    """True once no process has ``pid`` (waits up to ``seconds``)."""
+    import time
+
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            return True
+        time.sleep(0.05)
+    return False
+
+
 def our_processes(marker: str) -> list[str]:
     """Processes whose command line or working dir mentions ``marker``."""
     import psutil

@@ -28,6 +28,8 @@ from checker.services.embedded import EmbeddedPostgres, EmbeddedRedis
 from checker.services.external import ExternalPostgres, ExternalRedis
 from checker.services.redis_lease import LEASE_KEY, RedisLease, with_db
 
+from .conftest import gone_within
+
 EXTERNAL = bool(os.environ.get("LAB_DATABASE_URL"))
 
 
@@ -147,15 +149,7 @@ def test_embedded_redis_stop_really_stops(tmp_path):
     server.ensure()
     pid = int(server.pidfile.read_text())
     assert server.stop() is True
-    deadline = time.time() + 5
-    while time.time() < deadline:
-        try:
-            os.kill(pid, 0)
-        except ProcessLookupError:
-            break
-        time.sleep(0.05)
-    else:
-        pytest.fail("redis-server still runs after stop()")
+    assert gone_within(pid), "redis-server still runs after stop()"
     assert server.status().running is False
 
 

@@ -16,7 +16,7 @@ from checker.catalog import Catalog
 from checker.workspace import Workspace
 from checker.zygote import Zygote
 
-from .conftest import FIXTURE_COURSE, lab_cli, our_processes
+from .conftest import FIXTURE_COURSE, gone_within, lab_cli, our_processes
 
 
 def wait_ready(z: Zygote, timeout: float = 30) -> None:
@@ -86,15 +86,7 @@ def test_a_stale_zygote_is_replaced(tmp_path):
         wait_ready(z)
         new_pid = int(z.pidfile.read_text().split()[0])
         assert new_pid != old_pid
-        deadline = time.monotonic() + 5
-        while time.monotonic() < deadline:
-            try:
-                os.kill(old_pid, 0)
-            except ProcessLookupError:
-                break
-            time.sleep(0.05)
-        else:
-            pytest.fail("the stale zygote still runs")
+        assert gone_within(old_pid), "the stale zygote still runs"
     finally:
         z.stop()
 

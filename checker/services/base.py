@@ -99,3 +99,26 @@ def redis_probe(url: str, timeout: float = 2.0):
     return redis.Redis.from_url(
         url, socket_timeout=timeout, socket_connect_timeout=timeout, retry=Retry(NoBackoff(), 0)
     )
+
+
+def tail(path: Path, lines: int = 30, max_bytes: int = 64_000) -> str:
+    """The last ``lines`` of a log file (reads at most ``max_bytes`` from its end)."""
+    try:
+        with open(path, "rb") as f:
+            f.seek(0, os.SEEK_END)
+            f.seek(max(0, f.tell() - max_bytes))
+            data = f.read().decode("utf-8", errors="replace")
+    except OSError:
+        return ""
+    return "\n".join(data.splitlines()[-lines:])
+
+
+def reuse_or_free_port(meta: Path) -> int:
+    """The port recorded in ``meta`` (JSON with "port") if still free, else a new one."""
+    import json
+
+    with contextlib.suppress(OSError, ValueError, KeyError):
+        previous = int(json.loads(meta.read_text())["port"])
+        if port_is_free(previous):
+            return previous
+    return free_port()

@@ -28,7 +28,7 @@ import time
 from pathlib import Path
 
 from ..errors import ServiceUnavailable
-from .base import ServiceStatus, file_lock, free_port, port_is_free, redis_probe
+from .base import ServiceStatus, file_lock, redis_probe, reuse_or_free_port, tail
 
 PG_SYSTEM_USER = "embedded_postgres"
 
@@ -199,7 +199,7 @@ class EmbeddedPostgres:
         if not (self.data / "PG_VERSION").exists():
             self._initdb(user, bindir)
         self._clear_stale(user)
-        port = self._pick_port()
+        port = reuse_or_free_port(self.meta)
         res = user.run(
             [str(bindir / "pg_ctl"), "start", "-w", "-t", "60", "-D", str(self.data),
              "-l", str(self.log), "-o", f"-p {port}"],
@@ -208,13 +208,13 @@ class EmbeddedPostgres:
         if res.returncode != 0:
             raise ServiceUnavailable(
                 "The embedded PostgreSQL did not start.",
-                detail=(res.stderr or res.stdout) + "\n" + self._log_tail(),
+                detail=(res.stderr or res.stdout) + "\n" + tail(self.log, 20),
             )
         self.meta.write_text(json.dumps({"port": port}))
         if not self._is_ours(port):
             raise ServiceUnavailable(
                 f"The embedded PostgreSQL started but does not answer on port {port}.",
-                detail=self._log_tail(),
+                detail=tail(self.log, 20),
             )
         return port
 
@@ -249,18 +249,6 @@ class EmbeddedPostgres:
         time.sleep(0.1)
         with contextlib.suppress(FileNotFoundError):
             pidfile.unlink()
-
-    def _pick_port(self) -> int:
-        with contextlib.suppress(OSError, ValueError, KeyError):
-            previous = int(json.loads(self.meta.read_text())["port"])
-            if port_is_free(previous):
-                return previous
-        return free_port()
-
-    def _log_tail(self, lines: int = 20) -> str:
-        with contextlib.suppress(OSError):
-            return "\n".join(self.log.read_text(errors="replace").splitlines()[-lines:])
-        return ""
 
     def stop(self) -> bool:
         with file_lock(self.lock):
@@ -338,7 +326,7 @@ class EmbeddedRedis:
         self._kill_stale()
         binary = redis_server_bin()
         for _attempt in range(3):
-            port = self._pick_port()
+            port = reuse_or_free_port(self.meta)
             res = subprocess.run(
                 [str(binary), "--port", str(port), "--bind", "127.0.0.1", "--dir", str(self.home),
                  "--pidfile", str(self.pidfile), "--logfile", str(self.log), "--daemonize", "yes",
@@ -355,7 +343,7 @@ class EmbeddedRedis:
                     return port
                 time.sleep(0.02)
             self.meta.unlink(missing_ok=True)  # port lost in a race: pick another one
-        raise ServiceUnavailable("The embedded Redis did not answer.", detail=self._log_tail())
+        raise ServiceUnavailable("The embedded Redis did not answer.", detail=tail(self.log, 20))
 
     def _kill_stale(self) -> None:
         with contextlib.suppress(OSError, ValueError):
@@ -366,18 +354,6 @@ class EmbeddedRedis:
                 if "redis" in psutil.Process(pid).name():
                     os.kill(pid, signal.SIGKILL)
         self.pidfile.unlink(missing_ok=True)
-
-    def _pick_port(self) -> int:
-        with contextlib.suppress(OSError, ValueError, KeyError):
-            previous = int(json.loads(self.meta.read_text())["port"])
-            if port_is_free(previous):
-                return previous
-        return free_port()
-
-    def _log_tail(self, lines: int = 20) -> str:
-        with contextlib.suppress(OSError):
-            return "\n".join(self.log.read_text(errors="replace").splitlines()[-lines:])
-        return ""
 
     def stop(self) -> bool:
         import redis
