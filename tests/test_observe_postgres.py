@@ -1,0 +1,153 @@
+"""checker.observe.postgres on a real server (embedded, or LAB_DATABASE_URL's):
+statements scoped to one database, plans of captured statements as trees."""
+
+from __future__ import annotations
+
+import json
+
+import psycopg
+import pytest
+
+from checker.observe.postgres import (
+    StatementLog,
+    enable_steps,
+    explain,
+    explain_captured,
+    parse_plan,
+)
+from checker.paths import state_dir
+from checker.services import providers
+from checker.services.databases import create_run_database, drop_database, ensure_template
+
+from .conftest import ROOT
+
+SEED = [
+    "CREATE TABLE item (id int PRIMARY KEY, owner int NOT NULL, kind text NOT NULL)",
+    "INSERT INTO item SELECT g, g % 500, CASE WHEN g % 3 = 0 THEN 'red' ELSE 'blue' END"
+    " FROM generate_series(1, 20000) g",
+    "ANALYZE item",
+]
+
+
+@pytest.fixture(scope="module")
+def admin_url() -> str:
+    return providers(state_dir(ROOT)).postgres.ensure()
+
+
+@pytest.fixture(scope="module")
+def template(admin_url: str) -> str:
+    return ensure_template(admin_url, "lab_tpl_observe_test_1", SEED)
+
+
+@pytest.fixture
+def run_db(admin_url: str, template: str):
+    name, url = create_run_database(admin_url, template, "observe")
+    yield url
+    drop_database(admin_url, name)
+
+
+@pytest.fixture
+def other_db(admin_url: str, template: str):
+    name, url = create_run_database(admin_url, template, "other")
+    yield url
+    drop_database(admin_url, name)
+
+
+def test_statements_are_counted_per_database_with_calls_and_rows(admin_url, run_db, other_db):
+    with (
+        StatementLog(admin_url, run_db) as log,
+        StatementLog(admin_url, other_db) as other_log,
+        psycopg.connect(run_db) as mine,
+        psycopg.connect(other_db, autocommit=True) as theirs,
+    ):
+        other_log.reset()
+        theirs.execute("SELECT count(*) FROM item")
+        returned = 0
+        with log.capture() as got:
+            for owner in range(5):  # a loop of one statement: the N+1 shape
+                sql = "SELECT id FROM item WHERE owner = %s AND id < 600"
+                returned += len(mine.execute(sql, (owner,)).fetchall())
+            mine.commit()
+            theirs.execute("SELECT 42")  # another database: never counted here
+        assert got.calls == 5, got
+        assert len(got) == 1, "literals are normalised into one statement"
+        assert got[0].rows == returned == 9, "pg_stat_statements counts the rows returned"
+        assert got[0].touches("item") and not got[0].touches("ite")
+        assert all(not s.query.upper().startswith(("BEGIN", "COMMIT")) for s in got)
+        # The reset of one database left the other one's statements alone.
+        seen_there = other_log.read()
+        assert {"SELECT count(*) FROM item", "SELECT $1"} <= {s.query for s in seen_there}
+        assert got.describe().startswith("5x SELECT id FROM item WHERE owner = $1")
+
+
+def test_control_statements_can_be_included(admin_url, run_db):
+    with StatementLog(admin_url, run_db) as log, psycopg.connect(run_db) as conn:
+        with log.capture():
+            conn.execute("SELECT 1")
+            conn.commit()
+        everything = log.read(include_control=True)
+        assert {s.verb for s in everything} >= {"BEGIN", "COMMIT", "SELECT"}
+        assert {s.verb for s in log.read()} == {"SELECT"}
+
+
+def test_a_captured_statement_is_explained_with_the_values_the_check_sent(admin_url, run_db):
+    query = "SELECT id FROM item WHERE kind = %s AND owner = %s ORDER BY id LIMIT %s"
+    with StatementLog(admin_url, run_db) as log, psycopg.connect(run_db, autocommit=True) as db:
+        with log.capture() as got:
+            rows = db.execute(query, ("red", 7, 3)).fetchall()
+        (statement,) = got
+        assert "$1" in statement.query and "$3" in statement.query
+        # The check knows what it sent, not the statement's parameter order: two ints,
+        # told apart by the rows the answer had.
+        plan = explain_captured(db, statement, [3, 7, "red"], expect_rows=len(rows))
+        assert plan.rows_returned == 3
+        # A Seq Scan, or the primary key walked in id order: either way, thousands read.
+        assert plan.rows_read("item") > 1000 and plan.indexes <= {"item_pkey"}, plan.render()
+
+        db.execute("CREATE INDEX item_owner_kind ON item (owner, kind, id)")
+        db.execute("ANALYZE item")
+        plan = explain_captured(db, statement, [3, 7, "red"], expect_rows=3, repeat=3)
+        assert "Seq Scan" not in plan.node_types
+        assert "item_owner_kind" in plan.indexes
+        assert plan.rows_read("item") <= 20, plan.render()
+        text = plan.render()
+        assert "item_owner_kind" in text and "Execution time:" in text
+
+
+def test_values_that_fit_no_parameter_are_refused(admin_url, run_db):
+    with psycopg.connect(run_db, autocommit=True) as db:
+        with pytest.raises(ValueError, match="do not fit"):
+            explain_captured(db, "SELECT id FROM item WHERE owner = $1", ["not a number"])
+        plan = explain(db, "SELECT id FROM item WHERE owner = $1", [4])
+        assert plan.rows_returned == 40
+
+
+def test_parse_plan_reads_fractional_rows_and_nested_nodes():
+    document = json.dumps([{
+        "Plan": {
+            "Node Type": "Limit", "Actual Rows": 20.0, "Actual Loops": 1, "Plan Rows": 20,
+            "Actual Total Time": 0.05,
+            "Plans": [{
+                "Node Type": "Nested Loop", "Actual Rows": 20.0, "Actual Loops": 1,
+                "Plans": [
+                    {"Node Type": "Index Scan", "Index Name": "ix_a", "Relation Name": "a",
+                     "Actual Rows": 2.5, "Actual Loops": 4, "Rows Removed by Filter": 1},
+                    {"Node Type": "Seq Scan", "Relation Name": "b", "Actual Rows": 10,
+                     "Actual Loops": 1, "Rows Removed by Filter": 990},
+                ],
+            }],
+        },
+        "Execution Time": 1.25, "Planning Time": 0.2,
+    }])  # fmt: skip
+    plan = parse_plan(document)
+    assert [n.node_type for n in plan.walk()] == ["Limit", "Nested Loop", "Index Scan", "Seq Scan"]
+    assert plan.rows_read("a") == 14 and plan.rows_read("b") == 1000 and plan.rows_read() == 1014
+    assert plan.indexes == {"ix_a"} and plan.execution_ms == 1.25
+    assert [n.relation for n in plan.scans()] == ["a", "b"]
+
+
+def test_enable_steps_keep_the_libraries_already_preloaded():
+    steps = enable_steps("auto_explain")
+    assert "shared_preload_libraries = 'auto_explain,pg_stat_statements'" in steps
+    assert "restart" in steps and "unset LAB_DATABASE_URL" in steps
+    assert "= 'pg_stat_statements'" in enable_steps("")
