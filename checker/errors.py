@@ -62,3 +62,8 @@ class ServiceError(LabError):
 
 class ServiceUnavailable(ServiceError):
     pass
+
+
+class StatementsUnavailable(LabError):
+    """pg_stat_statements cannot be read on this server; the message says how to enable it
+    (hidden checks that need it are skipped with that message)."""

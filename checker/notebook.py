@@ -45,6 +45,16 @@ class RunningService:
     log_path: Path
     _service: process.Service
     _cleanup: list[Any] = field(default_factory=list)
+    admin_url: str | None = None
+
+    def statements(self):
+        """pg_stat_statements of this service's database (``checker.observe.postgres``):
+        ``with svc.statements().capture() as got: svc.http.get(...)``."""
+        from .observe.postgres import StatementLog
+
+        if not (self.admin_url and self.database_url):
+            raise RuntimeError("this lab has no PostgreSQL database")
+        return StatementLog(self.admin_url, self.database_url)
 
     @property
     def http(self):
@@ -112,7 +122,7 @@ class LabHandle:
         import os
 
         env = {**{k: v for k, v in os.environ.items() if not k.startswith("LAB_")}, **env}
-        db_url = redis_url = None
+        db_url = redis_url = admin = None
         ws = self._workspace()
         cleanup.append(ws.cleanup)
         try:
@@ -141,7 +151,7 @@ class LabHandle:
             for fn in reversed(cleanup):
                 fn()
             raise
-        return RunningService(svc.url, db_url, redis_url, log_path, svc, cleanup)
+        return RunningService(svc.url, db_url, redis_url, log_path, svc, cleanup, admin)
 
     def check(self, show: bool = True) -> RunResult:
         """Run the hidden checks, exactly as `lab check` does; returns the result."""

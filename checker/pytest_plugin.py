@@ -12,6 +12,7 @@ What a hidden check can use (fixtures):
 ``db``         a psycopg connection (autocommit) to this run's own database
 ``redis``      a redis client on this run's own Redis db (labs that declare redis)
 ``measure``    ``measure(name, value)`` records a number into the result's measurements
+``note``       ``note(text)``: what a passing check found (its message, shown beside it)
 ``workspace``  the path of the learner's code, to read files (never to import them)
 
 How a check reports: one check id per test function, taken from
@@ -41,6 +42,7 @@ import pytest
 _RESULTS: dict[str, dict[str, Any]] = {}
 _EVENTS = None
 _MEASUREMENTS: dict[str, Any] = {}
+_NOTES: dict[str, str] = {}
 
 #: Message for an ``assert`` with no message (a checker bug: every assert should have one).
 GENERIC_FAILURE = "The check failed."
@@ -178,6 +180,8 @@ def pytest_runtest_protocol(item: pytest.Item, nextitem: pytest.Item | None):
     if nextitem is None or check_id_of(nextitem) != cid:
         entry = dict(_RESULTS[cid])
         entry["duration_s"] = round(entry["duration_s"], 3)
+        if entry["status"] == "pass" and cid in _NOTES:
+            entry["message"] = _NOTES[cid]
         entry["measurements"] = {
             k.split(".", 1)[1]: v for k, v in _MEASUREMENTS.items() if k.split(".", 1)[0] == cid
         }
@@ -248,6 +252,18 @@ def measure(request: pytest.FixtureRequest):
 
     def record(name: str, value: Any) -> None:
         _MEASUREMENTS[f"{cid}.{name}"] = value
+
+    return record
+
+
+@pytest.fixture
+def note(request: pytest.FixtureRequest):
+    """``note(text)``: what the check measured, said even when it passes (a failure says
+    it in its own message)."""
+    cid = check_id_of(request.node)
+
+    def record(text: str) -> None:
+        _NOTES[cid] = text
 
     return record
 

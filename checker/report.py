@@ -70,6 +70,10 @@ class LiveReport:
 
 def print_check(console: Console, c: CheckResult, hint: str = "") -> None:
     console.print(check_line(c))
+    if c.status in ("pass", "skip") and c.message:
+        # What a passing check measured, or why a check was skipped (and how to enable it).
+        style = "dim" if c.status == "pass" else "yellow"
+        console.print(Padding(Text(c.message, style=style), (0, 0, 0, 4)))
     if c.status in ("fail", "error"):
         console.print(Padding(Text(c.message, style="red"), (0, 0, 0, 4)))
         hint = hint or c.hint

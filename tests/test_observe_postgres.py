@@ -80,6 +80,16 @@ def test_statements_are_counted_per_database_with_calls_and_rows(admin_url, run_
         assert got.describe().startswith("5x SELECT id FROM item WHERE owner = $1")
 
 
+def test_a_capture_waits_for_open_transactions_to_end(admin_url, run_db):
+    with StatementLog(admin_url, run_db) as log, psycopg.connect(run_db) as conn:
+        log.reset()
+        conn.execute("SELECT id FROM item WHERE owner = 1")  # a transaction left open
+        assert log.settle(timeout_s=0.2) is False
+        conn.rollback()
+        assert log.settle(timeout_s=2) is True
+        assert log.read().calls == 1
+
+
 def test_control_statements_can_be_included(admin_url, run_db):
     with StatementLog(admin_url, run_db) as log, psycopg.connect(run_db) as conn:
         with log.capture():

@@ -10,9 +10,13 @@ server never disturb each other. The admin connection lives in another database,
 own queries are never counted. ``capture()`` resets, lets the check send its request,
 then reads the statements (normalised text, calls, rows). Transaction control (BEGIN,
 COMMIT, ROLLBACK, SAVEPOINT...) and session settings (SET, SHOW) are left out: they are
-how a driver talks, not work the request asked for. pg_stat_statements updates its
-counters when a statement finishes, before the service can answer, so a capture taken
-after the response is complete.
+how a driver talks, not work the request asked for.
+
+A capture waits for the database to settle before reading: pg_stat_statements counts a
+SELECT when its portal is closed, which for the last statement of a request is often the
+transaction's end, and FastAPI closes a request's session (ROLLBACK) after the response
+has been sent. So ``capture()`` waits (up to a few seconds) until no backend of the run's
+database is inside a transaction or running a statement (pg_stat_activity), then reads.
 
 **Plans** (``explain_captured``): the normalised text of a captured statement is
 prepared in the run's database (``PREPARE``) and run with the values the check itself
@@ -54,7 +58,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
-from ..errors import LabError
+from ..errors import StatementsUnavailable
 
 __all__ = [
     "Plan",
@@ -74,10 +78,6 @@ _CONTROL = re.compile(
     r"|discard|deallocate|prepare\s+transaction|listen|unlisten)\b",
     re.IGNORECASE,
 )
-
-
-class StatementsUnavailable(LabError):
-    """pg_stat_statements cannot be read on this server; the message says how to fix it."""
 
 
 def enable_steps(current_preload: str) -> str:
@@ -137,7 +137,7 @@ class Statements(list[Statement]):
         parts = []
         for s in self[:limit]:
             text = " ".join(s.query.split())
-            text = text if len(text) <= 90 else text[:87] + "..."
+            text = text if len(text) <= 120 else text[:117] + "..."
             parts.append(f"{s.calls}x {text}")
         return "; ".join(parts)
 
@@ -213,12 +213,33 @@ class StatementLog:
         found = (Statement(q, int(c), int(r), float(t)) for q, c, r, t in rows)
         return Statements(s for s in found if include_control or not _CONTROL.match(s.query))
 
+    def settle(self, timeout_s: float = 3.0) -> bool:
+        """Wait until no backend of the database is busy or inside a transaction (so
+        every statement it ran is counted); False if that did not happen in time."""
+        import time
+
+        deadline = time.monotonic() + timeout_s
+        while True:
+            busy = self.conn.execute(
+                "SELECT count(*) FROM pg_stat_activity WHERE datid = %s"
+                " AND pid <> pg_backend_pid() AND backend_type = 'client backend'"
+                " AND state IS DISTINCT FROM 'idle'",
+                (self.dbid,),
+            ).fetchone()[0]
+            if not busy:
+                return True
+            if time.monotonic() > deadline:
+                return False
+            time.sleep(0.005)
+
     @contextlib.contextmanager
     def capture(self) -> Iterator[Statements]:
         """``with log.capture() as got: <request>`` fills ``got`` with the statements."""
         got = Statements()
+        self.settle()
         self.reset()
         yield got
+        self.settle()
         got.extend(self.read())
 
     def close(self) -> None:

@@ -1,0 +1,9 @@
+from fastapi import FastAPI
+
+from app.api.routes import authors, health
+
+# The schema and the shop's data come with the database: every run starts on a copy of
+# Folio's catalog (300 authors, their books and the readers' reviews).
+app = FastAPI(title="Folio authors")
+app.include_router(health.router)
+app.include_router(authors.router)
