@@ -67,6 +67,7 @@ class Lab:
     path: Path  # the starter: labs/NN-id
     root: Path  # the course root
     template_sql: tuple[str, ...] = field(default=())
+    migrations: str = ""  # an alembic.ini in the workspace: applied before the service starts
 
     @property
     def dirname(self) -> str:
@@ -262,6 +263,7 @@ def load_lab(lab_dir: Path, root: Path | None = None) -> Lab:
         path=lab_dir.resolve(),
         root=(root or lab_dir.parent.parent).resolve(),
         template_sql=r.strings("template_sql", ()),
+        migrations=r.text("migrations", ""),
     )
 
 

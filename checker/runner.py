@@ -30,6 +30,7 @@ from typing import Any
 from . import process
 from .catalog import Lab
 from .errors import LabError
+from .migrations import MigrationFailed, migrated_template
 from .paths import CHECKS_DIR
 from .results import CheckResult, RunError, RunResult
 from .services import providers
@@ -215,9 +216,11 @@ def _base_env() -> dict[str, str]:
     return env
 
 
-def _provision(lab: Lab, state: Path, res: _Resources, emit: Listener) -> dict[str, str]:
+def _provision(lab: Lab, state: Path, res: _Resources, emit: Listener,
+               migrate: Callable[[str, str], str] | None = None) -> dict[str, str]:  # fmt: skip
     """A fresh database and Redis namespace for this run; returns the URLs, by the names
-    the service (DATABASE_URL, REDIS_URL) and the checks (LAB_RUN_...) know them."""
+    the service (DATABASE_URL, REDIS_URL) and the checks (LAB_RUN_...) know them.
+    ``migrate(admin_url, template)`` gives the template with the lab's migrations."""
     prov = providers(state)
     urls: dict[str, str] = {}
     if "postgres" in lab.services:
@@ -226,6 +229,8 @@ def _provision(lab: Lab, state: Path, res: _Resources, emit: Listener) -> dict[s
         drop_stale_runs(res.admin_url)
         name, sql = template_for(lab)
         ensure_template(res.admin_url, name, sql, on_progress=lambda m: emit("phase", m))
+        if migrate is not None:
+            name = migrate(res.admin_url, name)
         res.db_name, db_url = create_run_database(res.admin_url, name, lab.id)
         urls.update(DATABASE_URL=db_url, LAB_RUN_DATABASE_URL=db_url,
                     LAB_ADMIN_DATABASE_URL=res.admin_url)  # fmt: skip
@@ -274,7 +279,16 @@ def run(
         with process.interrupts_raise():
             env = _base_env()
             res.checks = _Checks(lab, workspace, env, opts, run_dir)
-            urls = _provision(lab, state, res, emit)
+            migrate = None
+            if lab.migrations:
+
+                def migrate(admin_url: str, base: str) -> str:
+                    return migrated_template(
+                        admin_url, base, workspace.path, lab.migrations, env,
+                        run_dir / "migrations.log", lambda m: emit("phase", m),
+                    )  # fmt: skip
+
+            urls = _provision(lab, state, res, emit, migrate)
             emit("phase", "starting your service")
             service_env = {**env, **{k: v for k, v in urls.items() if not k.startswith("LAB_")}}
             res.service = process.Service(
@@ -303,6 +317,8 @@ def run(
                         "checks after that could not judge it. The log below shows why.",
                         process.tail(service_log),
                     )
+    except MigrationFailed as exc:
+        result.error = RunError("migrations_failed", exc.message, exc.detail or "")
     except LabError as exc:
         result.error = RunError("services_unavailable", exc.message, exc.detail or "")
     except KeyboardInterrupt:

@@ -359,6 +359,13 @@ class Plan:
     def rows_returned(self) -> int:
         return round(self.root.actual_rows)
 
+    @property
+    def buffers(self) -> int:
+        """Pages the statement touched (shared buffers hit or read, children included):
+        the work an index saves, whatever the version's plan looks like."""
+        raw = self.root.raw
+        return int(raw.get("Shared Hit Blocks", 0)) + int(raw.get("Shared Read Blocks", 0))
+
     def render(self) -> str:
         """The tree as indented text, with rows returned and read, and time."""
         lines: list[str] = []

@@ -1,0 +1,135 @@
+"""The learner's Alembic migrations, applied by the checker before the service starts.
+
+A lab that declares ``migrations = "alembic.ini"`` in its lab.toml ships its schema as
+Alembic migrations the learner writes (lab 03: indexes). The checker never imports them:
+``alembic upgrade head`` runs as a process of its own, in the learner's workspace, with
+``DATABASE_URL`` pointing at a clone of the lab's template, under a time limit.
+
+Migrating a million rows (building an index) takes seconds, so the result is kept: the
+migrated clone becomes a template of its own, named after the base template and a
+fingerprint of the migration files (alembic.ini and everything in its script folder).
+The next run with the same migrations clones it directly; an edit to any migration
+builds a new one and drops the previous one of that lab.
+"""
+
+from __future__ import annotations
+
+import configparser
+import hashlib
+import os
+import subprocess
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+from .errors import LabError
+from .services.databases import (
+    _connect,
+    _ident,
+    create_run_database,
+    drop_database,
+    fingerprint,
+)
+
+MIGRATE_TIMEOUT_S = 180.0
+
+
+class MigrationFailed(LabError):
+    """``alembic upgrade head`` failed or timed out; ``detail`` holds its output's tail."""
+
+
+def migration_files(workspace: Path, config: str) -> list[Path]:
+    """alembic.ini and every file of its script folder, in a stable order."""
+    ini = workspace / config
+    if not ini.is_file():
+        raise MigrationFailed(
+            f"This lab's migrations are configured by {config}, which is missing from "
+            f"{workspace}. Restore it (lab reset restores the starter)."
+        )
+    parser = configparser.ConfigParser(defaults={"here": str(ini.parent)})
+    parser.read(ini, encoding="utf-8")
+    location = parser.get("alembic", "script_location", fallback="migrations")
+    scripts = (ini.parent / location).resolve()
+    files = [ini]
+    if scripts.is_dir():
+        files += sorted(
+            p for p in scripts.rglob("*")
+            if p.is_file() and "__pycache__" not in p.parts and p.suffix in (".py", ".mako", ".ini")
+        )  # fmt: skip
+    return files
+
+
+def migrated_template(
+    admin_url: str,
+    base: str,
+    workspace: Path,
+    config: str,
+    env: dict[str, str],
+    log_path: Path,
+    on_progress: Callable[[str], None] | None = None,
+) -> str:
+    """The name of a template holding ``base`` with the workspace's migrations applied
+    (built now if these migrations were never applied to this base)."""
+    files = migration_files(workspace, config)
+    fp = fingerprint(base, *(f"{p.relative_to(workspace)}\0{p.read_text('utf-8')}" for p in files))
+    prefix = f"{base[:48]}_m"
+    name = f"{prefix}{fp}"
+    with _connect(admin_url) as conn:
+        if conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,)).fetchone():
+            return name
+        key = int(hashlib.sha256(name.encode()).hexdigest()[:15], 16)
+        conn.execute("SELECT pg_advisory_lock(%s)", (key,))
+        try:
+            if conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,)).fetchone():
+                return name
+            if on_progress:
+                on_progress("applying your migrations (alembic upgrade head)")
+            scratch, url = create_run_database(admin_url, base, "migrate")
+            try:
+                _upgrade(workspace, config, {**env, "DATABASE_URL": url}, log_path)
+            except BaseException:
+                drop_database(admin_url, scratch)
+                raise
+            # Older migrated copies of this base are a previous version of the migrations.
+            stale = conn.execute(
+                "SELECT datname FROM pg_database WHERE datname LIKE %s AND datname <> %s",
+                (prefix.replace("_", r"\_") + "%", name),
+            ).fetchall()
+            for (old,) in stale:
+                drop_database(admin_url, old)
+            conn.execute(f"ALTER DATABASE {_ident(scratch)} RENAME TO {_ident(name)}")
+            return name
+        finally:
+            conn.execute("SELECT pg_advisory_unlock(%s)", (key,))
+
+
+def _upgrade(workspace: Path, config: str, env: dict[str, str], log_path: Path) -> None:
+    from . import process
+
+    cmd = [sys.executable, "-m", "alembic", "-c", str(workspace / config), "upgrade", "head"]
+    with open(log_path, "wb") as log:
+        proc = subprocess.Popen(
+            cmd, cwd=workspace, env={**env, "PYTHONDONTWRITEBYTECODE": "1"},
+            stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )  # fmt: skip
+        try:
+            code = proc.wait(
+                timeout=float(os.environ.get("LAB_MIGRATE_TIMEOUT", MIGRATE_TIMEOUT_S))
+            )
+        except subprocess.TimeoutExpired:
+            code = None
+        finally:
+            process.kill_group(proc, grace=0)  # whatever it started goes with it
+    if code is None:
+        raise MigrationFailed(
+            "Your migrations did not finish in time (alembic upgrade head). A migration "
+            "may be waiting on a lock, or doing far more work than it needs.",
+            detail=process.tail(log_path),
+        )
+    if code != 0:
+        raise MigrationFailed(
+            f"Your migrations failed (alembic upgrade head exited with {code}), so the "
+            "checks could not run. The end of its output says why.",
+            detail=process.tail(log_path),
+        )
