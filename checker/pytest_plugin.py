@@ -55,6 +55,12 @@ def _emit(event: dict[str, Any]) -> None:
     _EVENTS.flush()
 
 
+def progress(message: str) -> None:
+    """Live progress of a long check (a load run, say), shown in the learner's terminal
+    while it runs: one short line, replaced by the next."""
+    _emit({"event": "progress", "message": message})
+
+
 def pytest_configure(config: pytest.Config) -> None:
     global _EVENTS
     config.addinivalue_line("markers", "check(id): the lab.toml check this test implements")
@@ -119,6 +125,9 @@ def _describe(excinfo: pytest.ExceptionInfo[BaseException]) -> tuple[str, str]:
         )
     if isinstance(exc, pytest.skip.Exception):
         return "skip", str(exc)
+    if getattr(exc, "cannot_judge", False):
+        # The check could not measure (e.g. locust saturated its CPU): error, never fail.
+        return "error", str(exc)
     return "error", (
         f"The check itself could not run ({type(exc).__name__}). This is a problem in "
         "Backend Lab, not in your code: please report it."

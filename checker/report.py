@@ -48,7 +48,7 @@ class LiveReport:
         )
 
     def __call__(self, kind: str, payload: Any) -> None:
-        if kind == "phase":
+        if kind in ("phase", "progress"):
             if self.status is None:
                 self.status = self.console.status(f"[dim]{escape(str(payload))}…[/]")
                 self.status.start()

@@ -394,6 +394,8 @@ def _collect(result, checks, service, by_id, done, emit, *, deadline) -> None:
                 if ev.get("measurements"):
                     result.measurements[cid] = ev["measurements"]
                 emit("check", cr)
+            elif kind == "progress":
+                emit("progress", str(ev.get("message", "")))
             elif kind == "done":
                 finished = True
         if events.closed and proc.poll() is not None:

@@ -1,0 +1,99 @@
+"""Fixtures of the load-testing checks: the load phases, each run once per check run.
+
+A phase is one headless locust run of ``journey.py`` (see there). Phases run lazily,
+when the first check that needs one asks, and are shared: the throughput and the
+latency checks compare against the same single-user baseline. Live progress of each
+phase reaches the learner's terminal through the plugin's ``progress``.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+import pytest
+
+from checker.observe.connections import ConnectionWatch
+from checker.observe.load import LoadRun, describe, run_locust
+from checker.pytest_plugin import progress
+
+JOURNEY = Path(__file__).with_name("journey.py")
+
+
+@dataclass(frozen=True)
+class Phase:
+    label: str
+    journey: str
+    users: int
+    seconds: int
+    think_s: float = 0.0
+
+
+PHASES = {
+    # Connections: every request uses the database; PostgreSQL is watched meanwhile.
+    # Five users, so that a pool of SQLAlchemy's default size (5) never needs to open
+    # and close overflow connections: a pooled service opens at most five.
+    "db": Phase("database journey", "db", users=5, seconds=3),
+    # Throughput: the same journey with 1 user, then with 20, no pauses.
+    "one": Phase("1 user", "shop", users=1, seconds=3),
+    "twenty": Phase("20 users", "shop", users=20, seconds=3),
+    # Latency: 50 users who pause a second between requests, as people do.
+    "fifty": Phase("50 users", "shop", users=50, seconds=4, think_s=1.0),
+}
+
+
+class Load:
+    def __init__(self, base_url: str, workdir: Path) -> None:
+        self.base_url, self.workdir = base_url, workdir
+        self.runs: dict[str, LoadRun] = {}
+        self.connections: ConnectionWatch | None = None
+        self.warm = False
+
+    def _warm_up(self) -> None:
+        # The first requests of a fresh process pay for imports and the first
+        # connection: keep them out of the measurements.
+        with httpx.Client(base_url=self.base_url, timeout=10) as client:
+            for n in (1, 2, 3):
+                client.get(f"/books/{n}")
+                client.get(f"/stock/978000000000{n}")
+        self.warm = True
+
+    def run(self, key: str, *, watch: ConnectionWatch | None = None) -> LoadRun:
+        if key in self.runs:
+            return self.runs[key]
+        if not self.warm:
+            self._warm_up()
+        phase = PHASES[key]
+        progress(f"load: {phase.label}, starting locust")
+
+        def show(sample: dict) -> None:
+            progress(f"load: {phase.label} · {describe(sample)}")
+
+        run = run_locust(
+            JOURNEY, host=self.base_url, users=phase.users, run_time_s=phase.seconds,
+            workdir=self.workdir / key, on_progress=show,
+            env={"LAB_JOURNEY": phase.journey, "LAB_THINK_S": str(phase.think_s)},
+        )  # fmt: skip
+        self.runs[key] = run
+        return run
+
+
+@pytest.fixture(scope="session")
+def load(base_url: str):
+    with tempfile.TemporaryDirectory(prefix="lab-load-") as tmp:
+        yield Load(base_url, Path(tmp))
+
+
+@pytest.fixture(scope="session")
+def db_name() -> str:
+    from psycopg.conninfo import conninfo_to_dict
+
+    return str(conninfo_to_dict(os.environ["LAB_RUN_DATABASE_URL"])["dbname"])
+
+
+@pytest.fixture(scope="session")
+def admin_url() -> str:
+    return os.environ["LAB_ADMIN_DATABASE_URL"]

@@ -1,0 +1,47 @@
+"""Payloads are bounded: the list endpoint answers one page, never the whole catalog."""
+
+from __future__ import annotations
+
+import httpx
+
+MAX_PAGE = 100
+
+
+def _page(http: httpx.Client, params: dict) -> tuple[int, list | None, int]:
+    response = http.get("/books", params=params)
+    size = len(response.content)
+    if response.status_code != 200:
+        return response.status_code, None, size
+    try:
+        body = response.json()
+    except ValueError:
+        return response.status_code, None, size
+    if isinstance(body, dict):
+        body = next((body[k] for k in ("data", "items", "results") if k in body), body)
+    return 200, body if isinstance(body, list) else None, size
+
+
+def test_list_is_bounded(http: httpx.Client, measure):
+    http.timeout = httpx.Timeout(30)
+    status, books, size = _page(http, {})
+    assert status == 200 and books is not None, (
+        f"GET /books answered {status}; expected 200 OK with a JSON array of books."
+    )
+    measure("default_page_books", len(books))
+    measure("default_page_bytes", size)
+    assert books, "GET /books answered an empty list; the catalog has 5,000 books."
+    assert len(books) <= MAX_PAGE, (
+        f"GET /books answered {len(books)} books ({size / 1024:.0f} KB) in one response; "
+        f"expected one page of at most {MAX_PAGE}, with the rest a request away."
+    )
+    status, books, size = _page(http, {"limit": 5000})
+    measure("limit_5000_books", len(books) if books is not None else None)
+    assert status in (200, 400, 422), (
+        f"GET /books?limit=5000 answered {status}; expected a page of at most {MAX_PAGE} "
+        "books, or 422 to say the limit is too large."
+    )
+    if status == 200:
+        assert books is not None and len(books) <= MAX_PAGE, (
+            f"GET /books?limit=5000 answered {len(books or [])} books; a client must not be "
+            f"able to ask for more than {MAX_PAGE} at once (answer 422, or cap the page)."
+        )

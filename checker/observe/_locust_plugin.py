@@ -1,0 +1,69 @@
+"""Loaded into locust's own process by ``checker.observe.load`` (``-f theirs.py,this.py``),
+never into the checker or a check's pytest process.
+
+Every ``LAB_LOCUST_INTERVAL`` seconds it appends one JSON line to the file named by
+``LAB_LOCUST_PROGRESS``: the users running, and the requests, failures, throughput and
+latency percentiles of that interval alone (not a sliding window), so the checker can
+show live progress and a notebook can plot a run over time. The final statistics come
+from locust's own ``--json-file``, written once the run is over.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+
+import gevent
+from locust import events
+
+
+def _percentile(histogram: dict[int, int], count: int, q: float) -> int:
+    """The q-quantile of locust's response-time histogram (rounded ms -> count)."""
+    if count <= 0:
+        return 0
+    seen = 0
+    for ms in sorted(histogram):
+        seen += histogram[ms]
+        if seen >= q * count:
+            return ms
+    return max(histogram)
+
+
+@events.init.add_listener
+def _start_progress(environment, **_kwargs):
+    path = os.environ.get("LAB_LOCUST_PROGRESS")
+    if not path:
+        return
+    interval = float(os.environ.get("LAB_LOCUST_INTERVAL", "0.5"))
+
+    def loop() -> None:
+        last_t, last_n, last_f, last_hist = time.time(), 0, 0, {}
+        with open(path, "a", encoding="utf-8") as out:
+            while True:
+                gevent.sleep(interval)
+                now = time.time()
+                total = environment.stats.total  # replaced when the test starts
+                n, f = total.num_requests, total.num_failures
+                hist = dict(total.response_times)
+                delta = {k: v - last_hist.get(k, 0) for k, v in hist.items()}
+                delta = {k: v for k, v in delta.items() if v > 0}
+                count = n - last_n
+                runner = environment.runner
+                sample = {
+                    "t": round(now, 3),
+                    "users": runner.user_count if runner is not None else 0,
+                    "requests": n,
+                    "failures": f,
+                    "rps": round(count / max(now - last_t, 1e-6), 2),
+                    "fails_per_s": round((f - last_f) / max(now - last_t, 1e-6), 2),
+                    "p50_ms": _percentile(delta, count, 0.50),
+                    "p95_ms": _percentile(delta, count, 0.95),
+                    "p99_ms": _percentile(delta, count, 0.99),
+                    "cpu_s": round(time.process_time(), 3),
+                }
+                out.write(json.dumps(sample) + "\n")
+                out.flush()
+                last_t, last_n, last_f, last_hist = now, n, f, hist
+
+    gevent.spawn(loop)

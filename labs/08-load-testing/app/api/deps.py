@@ -1,0 +1,20 @@
+from typing import Annotated
+
+from fastapi import Depends, HTTPException, status
+from sqlmodel import Session
+
+from app.core.db import get_session
+from app.models import Book
+
+SessionDep = Annotated[Session, Depends(get_session)]
+
+
+def get_book(session: SessionDep, book_id: int) -> Book:
+    book = session.get(Book, book_id)
+    if book is None:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, detail=f"There is no book {book_id}.")
+    return book
+
+
+# Every route on /books/{book_id} gets the book, or a 404 before its body runs.
+BookDep = Annotated[Book, Depends(get_book)]
