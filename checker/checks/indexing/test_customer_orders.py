@@ -8,7 +8,7 @@ from _helpers import captured, drop_learner_indexes, seq_scans
 
 from checker.observe.postgres import StatementLog, explain_captured
 
-#: Customer 10 has about 2 400 orders (360 shipped) among the million.
+#: Customer 10 has about 2 000 orders (300 shipped) among the million.
 CUSTOMER, STATUS, LIMIT = 10, "shipped", 20
 MIN_SPEEDUP = 20
 #: A good index touches a few index pages and about one table page per row returned.
