@@ -24,10 +24,14 @@ def test_customer_orders_indexed(
     )
     rows = len(response.json())
     values = [CUSTOMER, STATUS, LIMIT]
-    plan = explain_captured(db, statement, values, expect_rows=rows, repeat=3)
+    plan = explain_captured(db, statement, values, expect_rows=rows)
+    if plan.execution_ms < 5:  # fast: take the best of a few runs, timings are noisy
+        plan = explain_captured(db, statement, values, expect_rows=rows, repeat=3)
     with db.transaction(force_rollback=True):
-        drop_learner_indexes(db, "orders")
-        starter = explain_captured(db, statement, values, expect_rows=rows, repeat=2)
+        if drop_learner_indexes(db, "orders"):
+            starter = explain_captured(db, statement, values, expect_rows=rows, repeat=2)
+        else:
+            starter = plan  # the starter's schema itself: nothing to compare
     speedup = starter.execution_ms / max(plan.execution_ms, 0.001)
     measure("speedup", round(speedup, 1))
     measure("execution_ms", round(plan.execution_ms, 3))
