@@ -106,6 +106,7 @@ def migrated_template(
 def _upgrade(workspace: Path, config: str, env: dict[str, str], log_path: Path) -> None:
     from . import process
 
+    log_path.parent.mkdir(parents=True, exist_ok=True)
     cmd = [sys.executable, "-m", "alembic", "-c", str(workspace / config), "upgrade", "head"]
     with open(log_path, "wb") as log:
         proc = subprocess.Popen(

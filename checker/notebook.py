@@ -19,6 +19,7 @@ from typing import Any
 
 from . import process, runner
 from .catalog import Catalog, Lab
+from .migrations import migrated_template
 from .paths import state_dir
 from .progress import Progress
 from .results import RunResult
@@ -130,6 +131,11 @@ class LabHandle:
                 admin = prov.postgres.ensure()
                 name, sql = runner.template_for(lab)
                 ensure_template(admin, name, sql)
+                if lab.migrations:  # your migrations, as `lab check` applies them
+                    name = migrated_template(
+                        admin, name, ws.path, lab.migrations, env,
+                        self.state / "notebook" / f"{lab.id}-migrations.log",
+                    )  # fmt: skip
                 db_name, db_url = create_run_database(admin, name, f"{lab.id}nb")
                 cleanup.append(lambda: drop_database(admin, db_name))
                 env["DATABASE_URL"] = db_url

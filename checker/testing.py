@@ -11,9 +11,11 @@ servers ``lab check`` uses (embedded by default), dropped afterwards::
 from __future__ import annotations
 
 import contextlib
+import os
 from collections.abc import Iterator
 
 from .catalog import Catalog
+from .migrations import migrated_template
 from .paths import state_dir
 from .runner import template_for
 from .services import providers
@@ -28,6 +30,11 @@ def fresh_database(lab_id: str) -> Iterator[str]:
     admin = providers(state_dir(catalog.root)).postgres.ensure()
     name, sql = template_for(lab)
     ensure_template(admin, name, sql)
+    if lab.migrations:  # the schema as the lab's own migrations leave it
+        name = migrated_template(
+            admin, name, lab.path, lab.migrations, dict(os.environ),
+            state_dir(catalog.root) / f"{lab.id}-migrations.log",
+        )  # fmt: skip
     db_name, url = create_run_database(admin, name, f"{lab.id}t")
     try:
         yield url

@@ -383,7 +383,8 @@ class Plan:
                 visit(child, depth + 1)
 
         visit(self.root, 0)
-        lines.append(f"Execution time: {self.execution_ms:.3f} ms")
+        pages = f", {self.buffers} pages touched" if "Shared Hit Blocks" in self.root.raw else ""
+        lines.append(f"Execution time: {self.execution_ms:.3f} ms{pages}")
         return "\n".join(lines)
 
 

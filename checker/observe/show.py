@@ -39,12 +39,18 @@ def bars_html(
     return f"<p><b>{e(title)}</b></p><table>{''.join(rows)}</table>"
 
 
-def plan_html(plan: Plan, title: str = "") -> str:
-    """The plan as a nested list: each node with rows returned, rows read, time."""
+def plan_html(plan: Plan, title: str = "", *, hide_index_names: bool = False) -> str:
+    """The plan as a nested list: each node with rows returned, rows read, time.
+    ``hide_index_names``: say "an index" (to show a reference plan without its answer)."""
     e = html.escape
 
     def node(n: PlanNode) -> str:
         colour = _SCAN_COLOURS.get(n.node_type, "#1a7f37" if n.index else "#24292f")
+        label = (
+            n.label().replace(f" using {n.index} ", " using an index ")
+            if (hide_index_names and n.index)
+            else n.label()
+        )
         facts = [f"rows {n.actual_rows:g}"]
         if n.is_scan:
             facts.append(f"<b>read {n.rows_read:,.0f}</b>")
@@ -54,7 +60,7 @@ def plan_html(plan: Plan, title: str = "") -> str:
         children = "".join(node(c) for c in n.children)
         inner = f"<ul style='margin:0'>{children}</ul>" if children else ""
         return (
-            f"<li><span style='color:{colour};font-weight:bold'>{e(n.label())}</span> "
+            f"<li><span style='color:{colour};font-weight:bold'>{e(label)}</span> "
             f"<span style='color:#57606a'>({', '.join(facts)})</span>{inner}</li>"
         )
 
@@ -62,5 +68,5 @@ def plan_html(plan: Plan, title: str = "") -> str:
     return (
         f"{head}<ul style='font-family:monospace'>{node(plan.root)}</ul>"
         f"<p>Execution time: <b>{plan.execution_ms:.3f} ms</b>, rows read: "
-        f"<b>{plan.rows_read():,}</b></p>"
+        f"<b>{plan.rows_read():,}</b>, pages touched: <b>{plan.buffers:,}</b></p>"
     )

@@ -25,6 +25,24 @@ class Review(SQLModel, table=True):
     book: Book = Relationship(back_populates="reviews")
 
 
+class Order(SQLModel, table=True):
+    __tablename__ = "orders"  # "order" is a reserved word in SQL
+
+    id: int | None = Field(default=None, primary_key=True)
+    placed_by: str
+    items: list["OrderItem"] = Relationship(sa_relationship_kwargs={"order_by": "OrderItem.id"})
+
+
+class OrderItem(SQLModel, table=True):
+    __tablename__ = "order_item"
+
+    id: int | None = Field(default=None, primary_key=True)
+    order_id: int = Field(foreign_key="orders.id", index=True)
+    book_id: int = Field(foreign_key="book.id")
+    quantity: int = Field(gt=0)
+    book: Book = Relationship()
+
+
 class BookSummary(SQLModel):
     id: int
     title: str
@@ -41,3 +59,15 @@ class AuthorPublic(SQLModel):
 class AuthorPage(SQLModel):
     items: list[AuthorPublic]
     next_after: int | None = Field(description="Pass as ?after= for the next page")
+
+
+class OrderItemPublic(SQLModel):
+    book_id: int
+    title: str
+    quantity: int
+
+
+class OrderPublic(SQLModel):
+    id: int
+    placed_by: str
+    items: list[OrderItemPublic]

@@ -37,3 +37,14 @@ def test_last_page_has_no_next(client):
     page = client.get("/authors", params={"limit": 100, "after": 250}).json()
     assert len(page["items"]) == 50
     assert page["next_after"] is None
+
+
+def test_order_lists_its_items_with_titles(client):
+    order = client.get("/orders/3").json()
+    assert order["id"] == 3
+    assert len(order["items"]) == 3
+    assert all(item["title"] and item["quantity"] > 0 for item in order["items"])
+
+
+def test_unknown_order_is_404(client):
+    assert client.get("/orders/999999").status_code == 404

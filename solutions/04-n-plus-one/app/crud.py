@@ -1,7 +1,17 @@
 from sqlalchemy.orm import selectinload
 from sqlmodel import Session, col, func, select
 
-from app.models import Author, AuthorPublic, Book, BookSummary, Review
+from app.models import (
+    Author,
+    AuthorPublic,
+    Book,
+    BookSummary,
+    Order,
+    OrderItem,
+    OrderItemPublic,
+    OrderPublic,
+    Review,
+)
 
 
 def list_authors(*, session: Session, after: int, limit: int) -> list[AuthorPublic]:
@@ -47,4 +57,23 @@ def summarize(book: Book, rating: tuple[float | None, int]) -> BookSummary:
     avg_rating, review_count = rating
     return BookSummary(
         id=book.id, title=book.title, avg_rating=avg_rating, review_count=review_count
+    )
+
+
+def get_order(*, session: Session, order_id: int) -> OrderPublic | None:
+    """An order with its items and each item's book title: two statements, the order
+    and then its items joined to their books (one book per item: a join repeats
+    nothing)."""
+    order = session.get(
+        Order, order_id, options=[selectinload(Order.items).joinedload(OrderItem.book)]
+    )
+    if order is None:
+        return None
+    return OrderPublic(
+        id=order.id,
+        placed_by=order.placed_by,
+        items=[
+            OrderItemPublic(book_id=item.book_id, title=item.book.title, quantity=item.quantity)
+            for item in order.items
+        ],
     )

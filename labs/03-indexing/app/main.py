@@ -1,0 +1,10 @@
+from fastapi import FastAPI
+
+from app.api.routes import customers, health
+
+# The schema comes from the migrations in migrations/ (applied by `lab check` before the
+# service starts, or by `alembic upgrade head`), the data with the database: every run
+# starts on a copy of Folio's order history (50 000 customers, a million orders).
+app = FastAPI(title="Folio order history")
+app.include_router(health.router)
+app.include_router(customers.router)
