@@ -362,10 +362,15 @@ def _run_once(
         raise LocustCouldNotRun(
             f"Locust exited (code {code}) without statistics. Its last words: {last}", log
         )
+    # Locust's CPU while load ran (its start-up imports excluded): psutil's readings
+    # taken from outside; for a run too short for two of them, the plugin's own.
     cpu_share = 0.0
     if len(cpu_marks) >= 2:
         (w0, c0), (w1, c1) = cpu_marks[0], cpu_marks[-1]
         cpu_share = (c1 - c0) / max(w1 - w0, 1e-3)
+    elif len(samples) >= 2:
+        a, b = samples[0], samples[-1]
+        cpu_share = (b["cpu_s"] - a["cpu_s"]) / max(b["t"] - a["t"], 1e-3)
     return LoadRun(
         users=users,
         run_time_s=run_time_s,
