@@ -385,7 +385,8 @@ def _run_once(
 
 def describe(sample: dict[str, Any]) -> str:
     """A live sample as one short line: '20 users · 187 req/s · p95 112 ms'."""
-    text = f"{sample.get('users', 0)} users · {sample.get('rps', 0):.0f} req/s"
+    users = sample.get("users", 0)
+    text = f"{users} user{'' if users == 1 else 's'} · {sample.get('rps', 0):.0f} req/s"
     if sample.get("requests"):
         text += f" · p95 {sample.get('p95_ms', 0)} ms"
     if sample.get("failures"):
