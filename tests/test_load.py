@@ -173,3 +173,15 @@ def test_connection_watch_counts_peak_and_opened_connections():
             observer.close()
     assert w.peak == 3
     assert w.opened == 3 + 4
+
+
+def test_the_notebooks_check_panel_shows_progress_while_it_runs():
+    from checker.notebook import open_lab
+
+    panel = open_lab("crud").check_panel()
+    out = panel.children[1]
+    shown: list[str] = []
+    out.observe(lambda change: shown.append(change["new"]), names="value")
+    panel.run()
+    assert any("starting your service" in text for text in shown)
+    assert "score" in out.value, "the result replaces the progress at the end"
