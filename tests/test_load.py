@@ -117,6 +117,9 @@ def test_ratios_compare_two_runs(server, locustfile, tmp_path):
         four.endpoint("/fast").rps / one.endpoint("/fast").rps
     )
     assert p95_ratio(four, one) == pytest.approx(four.total.p95 / max(one.total.p95, 1))
+    assert p95_ratio(four, one, baseline_q=0.5) == pytest.approx(
+        four.total.p95 / max(one.total.p50, 1)
+    )
 
 
 def test_percentiles_follow_locusts_definition():
