@@ -159,10 +159,10 @@ class LabHandle:
             raise
         return RunningService(svc.url, db_url, redis_url, log_path, svc, cleanup, admin)
 
-    def check(self, show: bool = True) -> RunResult:
+    def check(self, show: bool = True, listener: runner.Listener | None = None) -> RunResult:
         """Run the hidden checks, exactly as `lab check` does; returns the result."""
         with self._workspace() as ws:
-            result = runner.run(self.lab, ws, state=self.state)
+            result = runner.run(self.lab, ws, state=self.state, listener=listener)
         Progress(self.state).record(result)
         self.last = result
         if show:
@@ -179,11 +179,16 @@ class LabHandle:
         )  # fmt: skip
         out = widgets.HTML(value="<i>Press the button to run the checks.</i>")
 
+        def progress(kind: str, payload: Any) -> None:
+            # Long checks (load tests) report what they are doing while they run.
+            if kind in ("phase", "progress"):
+                out.value = f"<i>Checking… {html.escape(str(payload))}</i>"
+
         def on_click(_=None):
             button.disabled = True
             out.value = "<i>Checking… (starting your service, running the hidden checks)</i>"
             try:
-                result = self.check(show=False)
+                result = self.check(show=False, listener=progress)
                 out.value = result_html(result)
             finally:
                 button.disabled = False

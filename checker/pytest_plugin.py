@@ -15,6 +15,10 @@ What a hidden check can use (fixtures):
 ``note``       ``note(text)``: what a passing check found (its message, shown beside it)
 ``workspace``  the path of the learner's code, to read files (never to import them)
 
+A long check (a load run) calls ``progress("...")`` to show a live line in the
+learner's terminal. An exception with ``cannot_judge = True`` (``LoadInvalid``) makes
+the check an error, with the exception's message, never a fail.
+
 How a check reports: one check id per test function, taken from
 ``@pytest.mark.check("id")`` or else from the name ``test_<id>``. A failed
 ``assert cond, "message"`` becomes the learner-facing message (the run uses

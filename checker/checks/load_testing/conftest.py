@@ -36,12 +36,12 @@ PHASES = {
     # Connections: every request uses the database; PostgreSQL is watched meanwhile.
     # Five users, so that a pool of SQLAlchemy's default size (5) never needs to open
     # and close overflow connections: a pooled service opens at most five.
-    "db": Phase("database journey", "db", users=5, seconds=3),
+    "db": Phase("connections", "db", users=5, seconds=3),
     # Throughput: the same journey with 1 user, then with 20, no pauses.
-    "one": Phase("1 user", "shop", users=1, seconds=3),
-    "twenty": Phase("20 users", "shop", users=20, seconds=3),
+    "one": Phase("throughput", "shop", users=1, seconds=3),
+    "twenty": Phase("throughput", "shop", users=20, seconds=3),
     # Latency: 50 users who pause a second between requests, as people do.
-    "fifty": Phase("50 users", "shop", users=50, seconds=4, think_s=1.0),
+    "fifty": Phase("latency", "shop", users=50, seconds=4, think_s=1.0),
 }
 
 
@@ -67,10 +67,10 @@ class Load:
         if not self.warm:
             self._warm_up()
         phase = PHASES[key]
-        progress(f"load: {phase.label}, starting locust")
+        progress(f"load test, {phase.label}: starting locust")
 
         def show(sample: dict) -> None:
-            progress(f"load: {phase.label} · {describe(sample)}")
+            progress(f"load test, {phase.label}: {describe(sample)}")
 
         run = run_locust(
             JOURNEY, host=self.base_url, users=phase.users, run_time_s=phase.seconds,

@@ -10,17 +10,20 @@ from checker.observe.load import p95_ratio, throughput_ratio
 
 #: At 20 users, at least this many times the requests per second of 1 user.
 MIN_SCALING = 6.0
-#: At 50 users, p95 at most this many times the single-user p95. Generous on purpose:
-#: on a busy machine a healthy service stays under 1.5; one that serves requests one at
-#: a time reaches 15 and more. A verdict must never flip with the machine's mood.
-MAX_P95_GROWTH = 5.0
+#: At 50 users, p95 at most this many times a single user's median response time.
+#: The median, not the single-user p95: a 3 s single-user run has about 30 requests,
+#: so its p95 is its second-slowest request, and one hiccup of a busy machine triples
+#: it. Generous on purpose: a healthy service stays under 3 on a busy machine; one that
+#: serves requests one at a time reaches 15 and more. A verdict must never flip.
+MAX_P95_GROWTH = 6.0
 
 
-def max_new_connections(requests: int) -> int:
-    """What a pool may open during the load: its connections, plus the overflow ones it
-    opens and closes at busy moments (SQLAlchemy's default pool: 5, and up to 10 more).
-    A service that connects per request opens one for every request, or more."""
-    return 10 + requests // 4
+def too_many_connections(opened: int, requests: int) -> bool:
+    """A pool opens its connections once (SQLAlchemy's default pool: 5, and up to 10
+    more at busy moments, closed again afterwards); a service that connects per request
+    opens one for every request. Either is clear: more than a pool's worth, and more
+    than one for every two requests."""
+    return opened > 15 and opened > requests / 2
 
 
 def _failures(run) -> str:
@@ -40,13 +43,11 @@ def test_connections_pooled(load, admin_url, db_name, db: psycopg.Connection, me
         "pages and orders, too few to judge its connections. Is it stuck?"
     )
     per_100 = 100 * watch.opened / requests
-    allowed = max_new_connections(requests)
-    measure("connections_allowed", allowed)
-    assert watch.opened <= allowed, (
+    assert not too_many_connections(watch.opened, requests), (
         f"During the load ({requests} requests that read or write the database), your "
         f"service opened {watch.opened} new PostgreSQL connections: {per_100:.0f} for every "
-        f"100 requests. Expected a pool: a few connections opened once and reused (here "
-        f"at most {allowed} new ones). At most {watch.peak} were open at once."
+        "100 requests. Expected a pool: a few connections (at most 15) opened once and "
+        f"reused. At most {watch.peak} were open at once."
     )
 
 
@@ -70,7 +71,8 @@ def test_throughput_scales(load, measure):
 
 def test_stable_under_load(load, measure):
     one, fifty = load.run("one"), load.run("fifty")
-    growth = p95_ratio(fifty, one)
+    growth = p95_ratio(fifty, one, baseline_q=0.5)
+    measure("p50_ms_1_user", one.total.p50)
     measure("p95_ms_1_user", one.total.p95)
     measure("p95_ms_50_users", fifty.total.p95)
     measure("p95_growth", round(growth, 2))
@@ -84,7 +86,8 @@ def test_stable_under_load(load, measure):
         f"({_failures(fifty)}); expected none."
     )
     assert growth <= MAX_P95_GROWTH, (
-        f"p95 was {one.total.p95} ms for 1 user and {fifty.total.p95} ms with 50 users: "
-        f"{growth:.1f} times longer. Expected at most {MAX_P95_GROWTH:.0f} times: 50 people "
-        "pausing between pages should barely slow each other down."
+        f"A single user's requests took {one.total.p50} ms (median); with 50 users, p95 was "
+        f"{fifty.total.p95} ms: {growth:.1f} times longer. Expected at most "
+        f"{MAX_P95_GROWTH:.0f} times: 50 people pausing between pages should barely slow "
+        "each other down."
     )
