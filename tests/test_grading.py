@@ -141,7 +141,7 @@ def _git_repo(src: Path, dest: Path) -> Path:
 
 @pytest.fixture(scope="module")
 def graded(instructor_copy: Path, tmp_path_factory):
-    """A class of 5 generated submissions plus a tampered one and one with nothing in it,
+    """A class of 5 generated submissions, a tampered one, an empty one and a memory hog,
     graded with 3 local jobs by the instructor copy (which has the grading-only check)."""
     base = tmp_path_factory.mktemp("grading")
     lab = Catalog(ROOT).get("crud")
@@ -155,6 +155,11 @@ def graded(instructor_copy: Path, tmp_path_factory):
     (tampered.parent.parent / "checker" / "__init__.py").write_text("raise SystemExit(0)\n")
     expected["student-tampered"] = expected["student-01"]
     (subs / "student-empty").mkdir()
+    # A service that grabs 2 GiB at start-up: the address-space limit stops it.
+    hog = subs / "student-hog" / "labs" / "01-crud"
+    shutil.copytree(subs / "student-02" / "labs" / "01-crud", hog)
+    with (hog / "app" / "main.py").open("a") as f:
+        f.write("\n_ballast = bytearray(2 << 30)\n")
     out = base / "results"
     instructor = base / "instructor"
     env = {"LAB_COURSE_DIR": str(instructor_copy), "LAB_INSTRUCTOR_HOME": str(instructor)}
@@ -167,7 +172,7 @@ def graded(instructor_copy: Path, tmp_path_factory):
 def test_grade_gives_every_submission_its_known_verdicts(graded):
     proc = graded["proc"]
     assert proc.returncode == 0, proc.stdout + proc.stderr
-    assert "7 runs graded with 3 local jobs" in proc.stdout
+    assert "8 runs graded with 3 local jobs" in proc.stdout
     for student, (variant, verdicts) in graded["expected"].items():
         result = json.loads((graded["out"] / student / "crud.json").read_text())
         got = {c["id"]: c["status"] for c in result["checks"]}
@@ -182,6 +187,9 @@ def test_grade_gives_every_submission_its_known_verdicts(graded):
     empty = json.loads((graded["out"] / "student-empty" / "crud.json").read_text())
     assert empty["status"] == "error" and empty["error"]["kind"] == "not_submitted"
     assert "student-tampered" in proc.stdout
+    hog = json.loads((graded["out"] / "student-hog" / "crud.json").read_text())
+    assert hog["status"] == "error" and hog["error"]["kind"] == "service_start_failed"
+    assert "MemoryError" in hog["error"]["log_tail"]
 
 
 def test_verify_accepts_genuine_and_rejects_edited_or_forged(graded, tmp_path: Path):
@@ -214,7 +222,7 @@ def test_gradebook_keeps_every_run_and_exports(graded, tmp_path: Path):
     url = f"sqlite:///{Path(graded['env']['LAB_INSTRUCTOR_HOME']) / 'gradebook.db'}"
     book = Gradebook(url)
     runs = book.runs()
-    assert len(runs) == 7
+    assert len(runs) == 8
     full = json.loads(runs[0].result_json)
     assert full["signature"] and full["checks"], "the full signed result is kept"
     book.close()
