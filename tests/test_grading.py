@@ -253,3 +253,40 @@ def test_grade_a_roster_of_git_repositories(graded, tmp_path: Path):
     results = {r["student"]: r for r in json.loads(proc.stdout)}
     assert results["ada"]["status"] == "pass" and results["ada"]["score"] == 20
     assert results["bob"]["error"]["kind"] == "clone_failed"
+
+
+def _ours(marker: str) -> list[str]:
+    """Processes working in, or checking a workspace under, ``marker``."""
+    import psutil
+
+    found = []
+    for proc in psutil.process_iter(["pid"]):
+        try:
+            if marker in proc.cwd() or marker in proc.environ().get("LAB_WORKSPACE", ""):
+                found.append(f"{proc.pid}: {' '.join(proc.cmdline())}")
+        except (psutil.NoSuchProcess, psutil.AccessDenied, psutil.ZombieProcess):
+            continue
+    return found
+
+
+def test_interrupted_grade_leaves_no_process_behind(graded, tmp_path: Path):
+    import signal
+    import time
+
+    marker = tmp_path / "tmp"
+    marker.mkdir()
+    subs = graded["base"] / "submissions"
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "checker", "grade", str(subs), "--jobs", "2"],
+        cwd=graded["cwd"], env={**os.environ, **graded["env"], "TMPDIR": str(marker)},
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    deadline = time.monotonic() + 60
+    while not _ours(str(marker)):  # a run in flight: its service (or checks) is up
+        assert time.monotonic() < deadline and proc.poll() is None, "no run started"
+        time.sleep(0.05)
+    proc.send_signal(signal.SIGINT)
+    _, stderr = proc.communicate(timeout=60)
+    assert proc.returncode == 130, stderr
+    assert "Interrupted" in stderr
+    assert _ours(str(marker)) == []

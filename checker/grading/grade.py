@@ -184,11 +184,14 @@ def _run_local(task: Task, payload: bytes, limits: Limits, tmp: Path) -> dict[st
 
 def grade_local(tasks: list[Task], *, jobs: int, limits: Limits,
                 on_result: Callable[[dict[str, Any]], None]) -> Outcome:  # fmt: skip
+    """Run the jobs ``jobs`` at a time, each in a process of its own. On Ctrl-C (or
+    SIGTERM), every running job is stopped (its service and database too) first."""
     outcome = Outcome()
     t0 = time.monotonic()
     tmp = Path(tempfile.mkdtemp(prefix="lab-grade-jobs-"))
+    pool = ThreadPoolExecutor(max_workers=max(1, jobs))
     try:
-        with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
+        with process.interrupts_raise():
             futures = {}
             for task in tasks:
                 payload = _payload(task)
@@ -201,7 +204,13 @@ def grade_local(tasks: list[Task], *, jobs: int, limits: Limits,
                 result = fut.result()
                 on_result(result)
                 outcome.results.append(result)
+    except BaseException:
+        pool.shutdown(wait=False, cancel_futures=True)
+        for proc in list(process._LIVE.values()):  # the jobs: each stops its own run
+            process.kill_group(proc, grace=5)
+        raise
     finally:
+        pool.shutdown(wait=True)
         shutil.rmtree(tmp, ignore_errors=True)
     outcome.seconds = time.monotonic() - t0
     return outcome
