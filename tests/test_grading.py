@@ -290,3 +290,36 @@ def test_interrupted_grade_leaves_no_process_behind(graded, tmp_path: Path):
     assert proc.returncode == 130, stderr
     assert "Interrupted" in stderr
     assert _ours(str(marker)) == []
+
+
+def test_gradebook_on_postgresql():
+    """The same gradebook on PostgreSQL (the session's servers), by URL."""
+    import secrets
+
+    import psycopg
+
+    from checker.grading.gradebook import Gradebook
+    from checker.grading.signing import sign
+    from checker.paths import state_dir
+    from checker.services import providers
+    from checker.services.databases import drop_database, with_database
+
+    admin = providers(state_dir(ROOT)).postgres.ensure()
+    name = f"lab_gradebook_test_{secrets.token_hex(3)}"
+    with psycopg.connect(admin, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    try:
+        book = Gradebook(with_database(admin, name))
+        assert book.engine.dialect.name == "postgresql"
+        checks = [{"id": "a", "title": "A", "status": "fail", "points": 2, "message": "no"}]
+        for status, score in (("fail", 0), ("pass", 2)):
+            doc = {"student": "ada", "lab": "crud", "status": status, "score": score,
+                   "max_score": 2, "checks": [{**checks[0], "status": status}]}  # fmt: skip
+            book.record("b1", sign(doc, b"k" * 32))
+        cell = book.matrix()[("ada", "crud")]
+        assert (cell.best, cell.attempts, cell.last_status) == (2, 2, "pass")
+        assert [r.status for r in book.check_history("ada", "crud")["a"]] == ["fail", "pass"]
+        assert book.export_csv() == "student,crud,total,max_total\nada,2,2,2\n"
+        book.close()
+    finally:
+        drop_database(admin, name)
