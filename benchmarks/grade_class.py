@@ -82,7 +82,9 @@ def main() -> None:
         lab("check", opts.lab, "--solution", "--json", env=env)  # template built, zygote warm
         rows = []
         try:
-            proc, took = timed_grade([str(base / "class"), "--jobs", str(opts.jobs)], env)
+            proc, took = timed_grade(
+                [str(base / "class"), "--lab", opts.lab, "--jobs", str(opts.jobs)], env
+            )
             right, wrong, lost = judge(proc.stdout, expected)
             rows.append((f"local, --jobs {opts.jobs}", right, wrong, lost, took))
 
@@ -99,7 +101,9 @@ def main() -> None:
                         cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
                         start_new_session=True))  # fmt: skip
             try:
-                proc, took = timed_grade([str(base / "class"), "--redis", url], env)
+                proc, took = timed_grade(
+                    [str(base / "class"), "--lab", opts.lab, "--redis", url], env
+                )
                 right, wrong, lost = judge(proc.stdout, expected)
                 rows.append((f"RQ, {opts.workers} lab workers", right, wrong, lost, took))
             finally:

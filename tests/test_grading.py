@@ -163,7 +163,7 @@ def graded(instructor_copy: Path, tmp_path_factory):
     out = base / "results"
     instructor = base / "instructor"
     env = {"LAB_COURSE_DIR": str(instructor_copy), "LAB_INSTRUCTOR_HOME": str(instructor)}
-    proc = lab_cli("grade", str(subs), "--jobs", "3", "--out", str(out), cwd=instructor_copy,
+    proc = lab_cli("grade", str(subs), "--lab", "crud", "--jobs", "3", "--out", str(out), cwd=instructor_copy,
                    env=env, timeout=300)  # fmt: skip
     return {"proc": proc, "expected": expected, "out": out, "env": env, "cwd": instructor_copy,
             "base": base}  # fmt: skip
@@ -247,7 +247,14 @@ def test_grade_a_roster_of_git_repositories(graded, tmp_path: Path):
     roster = tmp_path / "roster.csv"
     roster.write_text(f"student,repo\nada,{repo}\nbob,{tmp_path / 'repos' / 'missing'}\n")
     proc = lab_cli(
-        "grade", str(roster), "--json", cwd=graded["cwd"], env=graded["env"], timeout=240
+        "grade",
+        str(roster),
+        "--lab",
+        "crud",
+        "--json",
+        cwd=graded["cwd"],
+        env=graded["env"],
+        timeout=240,
     )
     assert proc.returncode == 0, proc.stderr
     results = {r["student"]: r for r in json.loads(proc.stdout)}
@@ -277,7 +284,7 @@ def test_interrupted_grade_leaves_no_process_behind(graded, tmp_path: Path):
     marker.mkdir()
     subs = graded["base"] / "submissions"
     proc = subprocess.Popen(
-        [sys.executable, "-m", "checker", "grade", str(subs), "--jobs", "2"],
+        [sys.executable, "-m", "checker", "grade", str(subs), "--lab", "crud", "--jobs", "2"],
         cwd=graded["cwd"], env={**os.environ, **graded["env"], "TMPDIR": str(marker)},
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
     )  # fmt: skip

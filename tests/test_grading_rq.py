@@ -62,7 +62,7 @@ def test_killed_worker_loses_no_submission(tmp_path: Path):
     workers = {n: _start_worker(n, url, tmp_path) for n in ("w1", "w2")}
     out = tmp_path / "results"
     grade = subprocess.Popen(
-        [sys.executable, "-m", "checker", "grade", str(tmp_path / "subs"), "--redis", url,
+        [sys.executable, "-m", "checker", "grade", str(tmp_path / "subs"), "--lab", "crud", "--redis", url,
          "--json", "--out", str(out)],
         cwd=ROOT, env={**os.environ, "LAB_INSTRUCTOR_HOME": str(tmp_path / "instructor")},
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,

@@ -91,7 +91,7 @@ def register(app: typer.Typer) -> None:
         from ..catalog import Catalog
         from ..errors import UsageError
         from ..paths import state_dir
-        from ..services import providers
+        from ..services import providers, redact
         from . import grade as g
         from .gradebook import Gradebook
         from .jobs import Limits
@@ -135,8 +135,17 @@ def register(app: typer.Typer) -> None:
                                            f"{task.lab.id}: enqueued again[/]")  # fmt: skip
 
                 if redis_url:
+
+                    def on_no_worker() -> None:
+                        progress.console.print(
+                            f"[yellow]No `lab worker` is connected to {redact(redis_url)} yet: "
+                            f"the jobs wait in the queue until one starts "
+                            f"(`lab worker --redis {redact(redis_url)}`).[/]"
+                        )
+
                     outcome = g.grade_rq(tasks, redis_url=redis_url, limits=limits,
-                                         on_result=on_result, on_retry=on_retry)  # fmt: skip
+                                         on_result=on_result, on_retry=on_retry,
+                                         on_no_worker=on_no_worker)  # fmt: skip
                 else:
                     outcome = g.grade_local(tasks, jobs=jobs, limits=limits, on_result=on_result)
         book.close()

@@ -15,6 +15,7 @@ The first result that comes back for a (student, lab) is the one kept.
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import json
 import os
@@ -222,10 +223,11 @@ def grade_local(tasks: list[Task], *, jobs: int, limits: Limits,
 def grade_rq(tasks: list[Task], *, redis_url: str, limits: Limits,
              on_result: Callable[[dict[str, Any]], None], lease_grace_s: float = 6.0,
              max_attempts: int = 3, timeout_s: float | None = None,
-             on_retry: Callable[[Task], None] | None = None) -> Outcome:  # fmt: skip
+             on_retry: Callable[[Task], None] | None = None,
+             on_no_worker: Callable[[], None] | None = None) -> Outcome:  # fmt: skip
     """Enqueue every job for `lab worker`s; collect results; re-enqueue lost jobs."""
     from redis import Redis
-    from rq import Queue
+    from rq import Queue, Worker
     from rq.job import Job, JobStatus
 
     conn = Redis.from_url(redis_url)
@@ -250,8 +252,15 @@ def grade_rq(tasks: list[Task], *, redis_url: str, limits: Limits,
         else:
             pending[task.key] = (task, payload, [enqueue(task, payload)])
     deadline = time.monotonic() + (timeout_s or max(600.0, limits.wall_s * len(pending)))
+    warn_at = time.monotonic() + 3.0
+    signals = contextlib.ExitStack()
+    signals.enter_context(process.interrupts_raise())  # SIGTERM too ends in `finally`
     try:
         while pending:
+            if warn_at and time.monotonic() > warn_at:
+                warn_at = 0.0
+                if on_no_worker and not Worker.count(connection=conn):
+                    on_no_worker()
             if time.monotonic() > deadline:
                 raise UsageError(f"Grading timed out with {len(pending)} jobs unfinished: are "
                                  f"`lab worker --redis {redis_url}` processes running?")  # fmt: skip
@@ -290,10 +299,11 @@ def grade_rq(tasks: list[Task], *, redis_url: str, limits: Limits,
                         on_retry(task)
             time.sleep(0.25)
     finally:
-        for *_, ids in pending.values():
+        for *_, ids in pending.values():  # interrupted: nothing stays queued
             for job_id in ids:
                 _cancel(conn, job_id)
         conn.close()
+        signals.close()
     outcome.seconds = time.monotonic() - t0
     return outcome
 
