@@ -330,3 +330,37 @@ def test_gradebook_on_postgresql():
         book.close()
     finally:
         drop_database(admin, name)
+
+
+def test_jobs_carry_only_the_learners_regular_files(tmp_path: Path):
+    import io
+    import tarfile
+
+    from checker.grading.jobs import SubmissionError, pack, unpack
+
+    lab = tmp_path / "01-crud"
+    (lab / "app" / "__pycache__").mkdir(parents=True)
+    (lab / "app" / "main.py").write_text("app = None\n")
+    (lab / "app" / "__pycache__" / "main.cpython-311.pyc").write_bytes(b"\0")
+    (lab / "lab.toml").write_text("points = 1000\n")
+    (lab / "app" / "secrets.py").symlink_to("/etc/passwd")
+    dest = tmp_path / "unpacked"
+    unpack(pack(lab), dest)
+    got = sorted(p.relative_to(dest).as_posix() for p in dest.rglob("*") if p.is_file())
+    assert got == ["app/main.py"]
+    # A payload crafted by hand is checked again when unpacked.
+    buf = io.BytesIO()
+    with tarfile.open(fileobj=buf, mode="w:gz") as tar:
+        link = tarfile.TarInfo("app/key")
+        link.type, link.linkname = tarfile.SYMTYPE, "/etc/passwd"
+        tar.addfile(link)
+    with pytest.raises(SubmissionError, match="only files and folders"):
+        unpack(buf.getvalue(), tmp_path / "evil")
+    buf = io.BytesIO()
+    with tarfile.open(fileobj=buf, mode="w:gz") as tar:
+        info = tarfile.TarInfo("../escape.py")
+        info.size = 1
+        tar.addfile(info, io.BytesIO(b"x"))
+    with pytest.raises(tarfile.TarError):
+        unpack(buf.getvalue(), tmp_path / "evil2")
+    assert not (tmp_path / "escape.py").exists()

@@ -228,6 +228,7 @@ def grade_rq(tasks: list[Task], *, redis_url: str, limits: Limits,
     """Enqueue every job for `lab worker`s; collect results; re-enqueue lost jobs."""
     from redis import Redis
     from rq import Queue, Worker
+    from rq.exceptions import NoSuchJobError
     from rq.job import Job, JobStatus
 
     conn = Redis.from_url(redis_url)
@@ -270,7 +271,7 @@ def grade_rq(tasks: list[Task], *, redis_url: str, limits: Limits,
                 for job_id in ids:
                     try:
                         job = Job.fetch(job_id, connection=conn)
-                    except Exception:  # noqa: BLE001 - expired or deleted: treat as lost
+                    except NoSuchJobError:
                         continue
                     status = job.get_status()
                     if status == JobStatus.FINISHED:
@@ -283,11 +284,14 @@ def grade_rq(tasks: list[Task], *, redis_url: str, limits: Limits,
                     for other in ids:  # a duplicate attempt still queued is not needed
                         _cancel(conn, other)
                     continue
-                current = Job.fetch(ids[-1], connection=conn)
-                if _lost(conn, current, lease_grace_s):
+                try:
+                    current = Job.fetch(ids[-1], connection=conn)
+                except NoSuchJobError:  # deleted or expired from Redis: lost as well
+                    current = None
+                if current is None or _lost(conn, current, lease_grace_s):
                     if len(ids) >= max_attempts:
                         result = not_graded(task.lab, task.student, "grader_lost",
-                                            f"The job was lost {len(ids)} times (workers died).")  # fmt: skip
+                                            f"Grading did not finish in {len(ids)} attempts (the workers died or the job ran out of time).")  # fmt: skip
                         on_result(result)
                         outcome.results.append(result)
                         del pending[key]
