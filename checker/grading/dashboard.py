@@ -74,7 +74,7 @@ border-bottom:1px solid #ddd;text-align:left} td.num{text-align:right} .pass{col
 form input{padding:.3rem;margin:.2rem 0} .msg{max-width:40rem;font-size:.9em}
 </style></head><body>
 <nav>{% if who %}<span class="muted">Signed in as <b id="who">{{ who }}</b></span> ·
-<a href="/">class</a> · <a href="/logout">sign out</a>{% endif %}</nav>
+<a href="/">{{ "your grades" if student_view else "class" }}</a> · <a href="/logout">sign out</a>{% endif %}</nav>
 {% block body %}{% endblock %}</body></html>"""
 
 LOGIN = """{% extends "base" %}{% block title %}Sign in{% endblock %}{% block body %}
@@ -130,6 +130,7 @@ def create_app(key: bytes, db_url: str | None = None) -> FastAPI:
     password = instructor_password(key)
 
     def render(name: str, status: int = 200, **ctx: Any) -> HTMLResponse:
+        ctx.setdefault("student_view", ctx.get("who") not in (None, "instructor"))
         return HTMLResponse(env.get_template(name).render(**ctx), status_code=status)
 
     def who(request: Request) -> tuple[str, str] | None:
