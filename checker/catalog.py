@@ -18,6 +18,9 @@ from .paths import checks_dir, course_root
 
 FORMAT_VERSIONS = {1}
 SERVICES = {"postgres", "redis", "worker"}
+#: visible: ships in the student edition; after_grading: only `lab grade` runs it, and
+#: the student sees its name and verdict once graded, never its code.
+VISIBILITIES = ("visible", "after_grading")
 _ID = re.compile(r"^[a-z][a-z0-9-]*$")
 _CHECK_ID = re.compile(r"^[a-z][a-z0-9_]*$")
 
@@ -36,6 +39,7 @@ class Check:
     points: int
     hints: tuple[str, ...]
     bonus: bool = False
+    visibility: str = "visible"
 
     @property
     def hint(self) -> str:
@@ -199,6 +203,9 @@ def load_lab(lab_dir: Path, root: Path | None = None) -> Lab:
         if points < 0:
             raise c.fail("points", "must not be negative")
         hints = c.strings("hints", ())
+        visibility = c.text("visibility", "visible")
+        if visibility not in VISIBILITIES:
+            raise c.fail("visibility", f"{visibility!r} is not one of {list(VISIBILITIES)}")
         if "hint" in raw:
             hints = (c.text("hint"), *hints)
         checks.append(
@@ -208,6 +215,7 @@ def load_lab(lab_dir: Path, root: Path | None = None) -> Lab:
                 points=points,
                 hints=hints,
                 bonus=c.get("bonus", bool, False),
+                visibility=visibility,
             )
         )
     check_ids = {c.id for c in checks}

@@ -294,6 +294,14 @@ def notebook(
     raise typer.Exit(serve(root, _state(), port, browser))
 
 
+try:  # the instructor's commands; the student edition ships without checker/grading
+    from .grading.cli import register as _register_instructor_commands
+except ImportError:  # pragma: no cover - exercised by the student edition
+    pass
+else:
+    _register_instructor_commands(app)
+
+
 def main(argv: list[str] | None = None) -> int:
     try:
         code = app(args=argv, prog_name="lab", standalone_mode=False)

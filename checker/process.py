@@ -49,7 +49,7 @@ class ManagedProcess:
         _LIVE[proc.pid] = proc
         return self
 
-    def start(self) -> ManagedProcess:
+    def start(self, memory_mb: int | None = None) -> ManagedProcess:
         self.log_path.parent.mkdir(parents=True, exist_ok=True)
         with open(self.log_path, "ab") as log:  # the child keeps its own descriptor
             self.proc = subprocess.Popen(
@@ -60,6 +60,7 @@ class ManagedProcess:
                 stdout=log,
                 stderr=subprocess.STDOUT,
                 start_new_session=True,
+                preexec_fn=(lambda: limit_memory(memory_mb)) if memory_mb else None,
             )
         _LIVE[self.proc.pid] = self.proc
         return self
@@ -136,6 +137,21 @@ def interrupts_raise():
             signal.signal(sig, h)
 
 
+def memory_limit_mb() -> int | None:
+    """The address-space limit for the learner's service (``LAB_SERVICE_MEMORY_MB``,
+    set by `lab grade`), or None: no limit."""
+    value = os.environ.get("LAB_SERVICE_MEMORY_MB", "")
+    return int(value) if value.isdigit() and int(value) > 0 else None
+
+
+def limit_memory(mb: int | None) -> None:
+    """In the service's process: cap its address space (RLIMIT_AS) at ``mb`` MiB."""
+    if mb:
+        import resource
+
+        resource.setrlimit(resource.RLIMIT_AS, (mb << 20, mb << 20))
+
+
 class Service:
     """The learner's ASGI app, served by uvicorn on a free port of 127.0.0.1."""
 
@@ -170,13 +186,14 @@ class Service:
         if z is not None and z.ready():
             try:
                 self.log_path.parent.mkdir(parents=True, exist_ok=True)
-                pid = z.spawn(uvicorn_args, cwd=self.cwd, env=self.env, log_path=self.log_path)
+                pid = z.spawn(uvicorn_args, cwd=self.cwd, env=self.env, log_path=self.log_path,
+                              memory_mb=memory_limit_mb())  # fmt: skip
                 self.process.adopt(ForkedProcess(pid, z))
                 self.via_zygote = True
                 return self
             except OSError:
                 pass  # the zygote went away: start the plain way
-        self.process.start()
+        self.process.start(memory_mb=memory_limit_mb())
         return self
 
     def wait_healthy(self, path: str, timeout: float) -> float:

@@ -119,9 +119,17 @@ class Zygote:
         # session) keeps no zombie that would still look alive.
         threading.Thread(target=proc.wait, daemon=True).start()
 
-    def spawn(self, args: list[str], *, cwd: Path, env: dict[str, str], log_path: Path) -> int:
+    def spawn(self, args: list[str], *, cwd: Path, env: dict[str, str], log_path: Path,
+              memory_mb: int | None = None) -> int:  # fmt: skip
         reply = self._request(
-            {"op": "spawn", "args": args, "cwd": str(cwd), "env": env, "log": str(log_path)}
+            {
+                "op": "spawn",
+                "args": args,
+                "cwd": str(cwd),
+                "env": env,
+                "log": str(log_path),
+                "memory_mb": memory_mb,
+            }  # fmt: skip
         )
         if "pid" not in reply:
             raise OSError(reply.get("error", "the zygote did not start the service"))
@@ -218,6 +226,11 @@ def _child(req: dict) -> None:
         os.dup2(log, 2)
         os.closerange(3, 65536)
         os.chdir(req["cwd"])
+        if req.get("memory_mb"):
+            import resource
+
+            mb = int(req["memory_mb"])
+            resource.setrlimit(resource.RLIMIT_AS, (mb << 20, mb << 20))
         os.environ.clear()
         os.environ.update(req["env"])
         sys.dont_write_bytecode = bool(os.environ.get("PYTHONDONTWRITEBYTECODE"))

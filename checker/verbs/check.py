@@ -48,6 +48,10 @@ def check(
     }.get(fmt)
     if fmt == "text":
         print_summary(console, result, printed=listener.printed)
+        console.print(
+            "[dim]This result is advisory: your grade is what the course's checker measures "
+            "on the work you submit.[/]"
+        )
     elif output is not None:
         output.write_text(rendered() + "\n", encoding="utf-8")
     else:
