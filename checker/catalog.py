@@ -67,6 +67,7 @@ class Lab:
     path: Path  # the starter: labs/NN-id
     root: Path  # the course root
     template_sql: tuple[str, ...] = field(default=())
+    sinks: tuple[str, ...] = field(default=())  # provider sinks run for it (checker.sinks)
 
     @property
     def dirname(self) -> str:
@@ -178,6 +179,12 @@ def load_lab(lab_dir: Path, root: Path | None = None) -> Lab:
     for s in services:
         if s not in SERVICES:
             raise r.fail("services", f"unknown service {s!r} (known: {sorted(SERVICES)})")
+    sinks = r.strings("sinks", ())
+    for s in sinks:
+        if not _CHECK_ID.match(s):
+            raise r.fail("sinks", f"{s!r} must be lowercase letters, digits and underscores")
+    if len(set(sinks)) != len(sinks):
+        raise r.fail("sinks", "names a sink twice")
     order = r.get("order", int)
     minutes = r.get("minutes", int, 30)
 
@@ -262,6 +269,7 @@ def load_lab(lab_dir: Path, root: Path | None = None) -> Lab:
         path=lab_dir.resolve(),
         root=(root or lab_dir.parent.parent).resolve(),
         template_sql=r.strings("template_sql", ()),
+        sinks=sinks,
     )
 
 

@@ -13,6 +13,8 @@ What a hidden check can use (fixtures):
 ``redis``      a redis client on this run's own Redis db (labs that declare redis)
 ``measure``    ``measure(name, value)`` records a number into the result's measurements
 ``workspace``  the path of the learner's code, to read files (never to import them)
+``sinks``      the run's provider sinks by name (``sinks["email"]``), each reset before
+               the test: a ``checker.observe.sinks.Sink`` (labs that declare ``sinks``)
 
 How a check reports: one check id per test function, taken from
 ``@pytest.mark.check("id")`` or else from the name ``test_<id>``. A failed
@@ -239,6 +241,24 @@ def redis():
         yield client
     finally:
         client.close()
+
+
+@pytest.fixture
+def sinks():
+    """The run's provider sinks by name, each reset (no calls, no faults) for this test."""
+    from checker.observe.sinks import Sink
+
+    declared = json.loads(os.environ.get("LAB_SINKS") or "{}")
+    if not declared:
+        raise RuntimeError("this lab declares no sinks (lab.toml: sinks = [...])")
+    opened = {name: Sink(name, url) for name, url in declared.items()}
+    try:
+        for sink in opened.values():
+            sink.reset()
+        yield opened
+    finally:
+        for sink in opened.values():
+            sink.close()
 
 
 @pytest.fixture

@@ -27,7 +27,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from . import process
+from . import process, sinks
 from .catalog import Lab
 from .errors import LabError
 from .paths import CHECKS_DIR
@@ -187,12 +187,15 @@ class _Resources:
         self.admin_url: str | None = None
         self.db_name: str | None = None
         self.lease: RedisLease | None = None
+        self.sinks: sinks.Launched | None = None
 
     def close(self) -> None:
         if self.checks is not None:
             self.checks.stop()
         if self.service is not None:
             self.service.stop()
+        if self.sinks is not None:
+            self.sinks.stop()
         if self.admin_url and self.db_name:
             drop_database(self.admin_url, self.db_name)
         if self.lease is not None:
@@ -237,6 +240,17 @@ def _provision(lab: Lab, state: Path, res: _Resources, emit: Listener) -> dict[s
     return urls
 
 
+def _sink_urls(lab: Lab, res: _Resources, emit: Listener) -> dict[str, str]:
+    """The provider sinks' URLs: the service and its worker find each as
+    ``<NAME>_PROVIDER_URL``, the checks all of them in ``LAB_SINKS`` (JSON)."""
+    if res.sinks is None:
+        return {}
+    emit("phase", "provider sinks")
+    by_name = res.sinks.urls()
+    urls = {sinks.env_var(name): url for name, url in by_name.items()}
+    return {**urls, "LAB_SINKS": json.dumps(by_name)}
+
+
 def _start_service(service: process.Service, lab: Lab, opts: RunOptions) -> float:
     """Start and wait until healthy; returns the seconds it took (raises StartFailed)."""
     service.start()
@@ -274,7 +288,10 @@ def run(
         with process.interrupts_raise():
             env = _base_env()
             res.checks = _Checks(lab, workspace, env, opts, run_dir)
+            if lab.sinks:  # they boot while the database is provisioned
+                res.sinks = sinks.Launched(lab.sinks, run_dir=run_dir, env=env)
             urls = _provision(lab, state, res, emit)
+            urls.update(_sink_urls(lab, res, emit))
             emit("phase", "starting your service")
             service_env = {**env, **{k: v for k, v in urls.items() if not k.startswith("LAB_")}}
             res.service = process.Service(
