@@ -68,6 +68,8 @@ class Lab:
     root: Path  # the course root
     template_sql: tuple[str, ...] = field(default=())
     sinks: tuple[str, ...] = field(default=())  # provider sinks run for it (checker.sinks)
+    worker_queues: tuple[str, ...] = field(default=("default",))  # [worker] queues
+    worker_imports: tuple[str, ...] = field(default=())  # [worker] imports, loaded once
 
     @property
     def dirname(self) -> str:
@@ -185,6 +187,11 @@ def load_lab(lab_dir: Path, root: Path | None = None) -> Lab:
             raise r.fail("sinks", f"{s!r} must be lowercase letters, digits and underscores")
     if len(set(sinks)) != len(sinks):
         raise r.fail("sinks", "names a sink twice")
+    worker = _Reader(path, r.get("worker", dict, {}), "worker.")
+    worker_queues = worker.strings("queues", ("default",))
+    worker_imports = worker.strings("imports", ())
+    if worker.data and "worker" not in services:
+        raise r.fail("worker", "is set, but 'worker' is not in services")
     order = r.get("order", int)
     minutes = r.get("minutes", int, 30)
 
@@ -270,6 +277,8 @@ def load_lab(lab_dir: Path, root: Path | None = None) -> Lab:
         root=(root or lab_dir.parent.parent).resolve(),
         template_sql=r.strings("template_sql", ()),
         sinks=sinks,
+        worker_queues=worker_queues,
+        worker_imports=worker_imports,
     )
 
 

@@ -15,6 +15,8 @@ What a hidden check can use (fixtures):
 ``workspace``  the path of the learner's code, to read files (never to import them)
 ``sinks``      the run's provider sinks by name (``sinks["email"]``), each reset before
                the test: a ``checker.observe.sinks.Sink`` (labs that declare ``sinks``)
+``worker``     the run's RQ worker, to kill and restart mid-run: a
+               ``checker.observe.rq.WorkerControl`` (labs with ``worker`` in services)
 
 How a check reports: one check id per test function, taken from
 ``@pytest.mark.check("id")`` or else from the name ``test_<id>``. A failed
@@ -259,6 +261,14 @@ def sinks():
     finally:
         for sink in opened.values():
             sink.close()
+
+
+@pytest.fixture(scope="session")
+def worker():
+    """The run's RQ worker (kill, start, restart, status), through its supervisor."""
+    from checker.observe.rq import WorkerControl
+
+    return WorkerControl(_env("LAB_WORKER_URL"))
 
 
 @pytest.fixture

@@ -27,7 +27,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from . import process, sinks
+from . import process, sinks, workers
 from .catalog import Lab
 from .errors import LabError
 from .paths import CHECKS_DIR
@@ -188,10 +188,13 @@ class _Resources:
         self.db_name: str | None = None
         self.lease: RedisLease | None = None
         self.sinks: sinks.Launched | None = None
+        self.worker: workers.Launched | None = None
 
     def close(self) -> None:
         if self.checks is not None:
             self.checks.stop()
+        if self.worker is not None:
+            self.worker.stop()
         if self.service is not None:
             self.service.stop()
         if self.sinks is not None:
@@ -294,12 +297,20 @@ def run(
             urls.update(_sink_urls(lab, res, emit))
             emit("phase", "starting your service")
             service_env = {**env, **{k: v for k, v in urls.items() if not k.startswith("LAB_")}}
+            if "worker" in lab.services:  # it boots while the service starts
+                res.worker = workers.Launched(
+                    queues=lab.worker_queues, imports=lab.worker_imports, cwd=workspace.path,
+                    env=service_env, run_dir=run_dir,
+                )  # fmt: skip
+                urls["LAB_WORKER_URL"] = res.worker.url()
             res.service = process.Service(
                 lab.app, cwd=workspace.path, env=service_env, log_path=service_log,
                 zygote=Zygote(state) if zygote_enabled() else None,
             )  # fmt: skip
             try:
                 took = _start_service(res.service, lab, opts)
+                if res.worker is not None:
+                    res.worker.wait_ready(opts.start_timeout_s)
             except process.StartFailed as exc:
                 res.checks.abort()
                 result.error = RunError(exc.kind, exc.message, exc.log_tail)

@@ -124,9 +124,10 @@ def _run(lab, monkeypatch, **env):
 
 def test_a_run_starts_the_lab_sinks_and_stops_them(notify, monkeypatch):
     result = _run(notify, monkeypatch)
-    assert {c.id: c.status for c in result.checks} == {
-        "sends_once": "pass",
-        "reports_provider_failure": "pass",
+    assert {c.id: (c.status, c.message) for c in result.checks} == {
+        "sends_once": ("pass", ""),
+        "reports_provider_failure": ("pass", ""),
+        "worker_recovers": ("pass", ""),
     }
     run_dir = max((Path(os.environ["LAB_HOME"]) / "runs").glob("*-notify-*"))
     assert "POST /v1/send key=7 outcome=ok" in (run_dir / "sink-email.log").read_text()
