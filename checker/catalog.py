@@ -18,6 +18,7 @@ from .paths import checks_dir, course_root
 
 FORMAT_VERSIONS = {1}
 SERVICES = {"postgres", "redis", "worker"}
+FAULTS = {"redis"}  # what the checks can break mid-run (checker.faults)
 _ID = re.compile(r"^[a-z][a-z0-9-]*$")
 _CHECK_ID = re.compile(r"^[a-z][a-z0-9_]*$")
 
@@ -70,6 +71,7 @@ class Lab:
     sinks: tuple[str, ...] = field(default=())  # provider sinks run for it (checker.sinks)
     worker_queues: tuple[str, ...] = field(default=("default",))  # [worker] queues
     worker_imports: tuple[str, ...] = field(default=())  # [worker] imports, loaded once
+    faults: tuple[str, ...] = field(default=())  # links the checks can cut (checker.faults)
 
     @property
     def dirname(self) -> str:
@@ -187,6 +189,12 @@ def load_lab(lab_dir: Path, root: Path | None = None) -> Lab:
             raise r.fail("sinks", f"{s!r} must be lowercase letters, digits and underscores")
     if len(set(sinks)) != len(sinks):
         raise r.fail("sinks", "names a sink twice")
+    faults = r.strings("faults", ())
+    for f in faults:
+        if f not in FAULTS:
+            raise r.fail("faults", f"unknown fault {f!r} (known: {sorted(FAULTS)})")
+        if f not in services:
+            raise r.fail("faults", f"{f!r} needs {f!r} in services")
     worker = _Reader(path, r.get("worker", dict, {}), "worker.")
     worker_queues = worker.strings("queues", ("default",))
     worker_imports = worker.strings("imports", ())
@@ -279,6 +287,7 @@ def load_lab(lab_dir: Path, root: Path | None = None) -> Lab:
         sinks=sinks,
         worker_queues=worker_queues,
         worker_imports=worker_imports,
+        faults=faults,
     )
 
 

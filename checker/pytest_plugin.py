@@ -15,6 +15,9 @@ What a hidden check can use (fixtures):
 ``workspace``  the path of the learner's code, to read files (never to import them)
 ``sinks``      the run's provider sinks by name (``sinks["email"]``), each reset before
                the test: a ``checker.observe.sinks.Sink`` (labs that declare ``sinks``)
+``redis_link`` the service's link to Redis, to cut mid-run (``.cut()``, ``.restore()``,
+               ``with redis_link.outage():``), restored after the test: a
+               ``checker.observe.redis.RedisLink`` (labs with ``faults = ["redis"]``)
 ``worker``     the run's RQ worker, to kill and restart mid-run: a
                ``checker.observe.rq.WorkerControl`` (labs with ``worker`` in services)
 
@@ -261,6 +264,18 @@ def sinks():
     finally:
         for sink in opened.values():
             sink.close()
+
+
+@pytest.fixture
+def redis_link():
+    """The service's link to Redis (through the run's fault proxy); restored afterwards."""
+    from checker.observe.redis import RedisLink
+
+    link = RedisLink(_env("LAB_REDIS_PROXY_URL"))
+    try:
+        yield link
+    finally:
+        link.restore()
 
 
 @pytest.fixture(scope="session")

@@ -27,7 +27,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from . import process, sinks, workers
+from . import faults, process, sinks, workers
 from .catalog import Lab
 from .errors import LabError
 from .paths import CHECKS_DIR
@@ -189,6 +189,7 @@ class _Resources:
         self.lease: RedisLease | None = None
         self.sinks: sinks.Launched | None = None
         self.worker: workers.Launched | None = None
+        self.redis_proxy: faults.Launched | None = None
 
     def close(self) -> None:
         if self.checks is not None:
@@ -199,6 +200,8 @@ class _Resources:
             self.service.stop()
         if self.sinks is not None:
             self.sinks.stop()
+        if self.redis_proxy is not None:
+            self.redis_proxy.stop()
         if self.admin_url and self.db_name:
             drop_database(self.admin_url, self.db_name)
         if self.lease is not None:
@@ -295,6 +298,9 @@ def run(
                 res.sinks = sinks.Launched(lab.sinks, run_dir=run_dir, env=env)
             urls = _provision(lab, state, res, emit)
             urls.update(_sink_urls(lab, res, emit))
+            if "redis" in lab.faults:  # the service reaches Redis through a proxy we can cut
+                res.redis_proxy = faults.Launched(urls["REDIS_URL"], run_dir=run_dir, env=env)
+                urls["REDIS_URL"], urls["LAB_REDIS_PROXY_URL"] = res.redis_proxy.urls()
             emit("phase", "starting your service")
             service_env = {**env, **{k: v for k, v in urls.items() if not k.startswith("LAB_")}}
             if "worker" in lab.services:  # it boots while the service starts
