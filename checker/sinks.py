@@ -16,13 +16,18 @@ What a sink does with a call (any method, any path not under ``/_sink/``):
   ``error`` answers an HTTP error (503 by default) and delivers nothing; ``timeout``
   holds the call for ``delay`` seconds (longer than any caller waits), then answers 504,
   and delivers nothing unless ``deliver`` is set (a provider that did the work but
-  whose answer was lost). ``n`` faults are queued, or ``always`` until ``recover``.
+  whose answer was lost). ``n`` faults are queued, or ``always`` until ``recover``;
+* with ``idempotency`` on (``POST /_sink/config``), honours idempotency keys as Stripe
+  or an email API does: a call whose ``Idempotency-Key`` header (or body
+  ``idempotency_key``) was already delivered is a *replay*: answered like the first,
+  recorded with outcome ``replay``, and not delivered again. Off by default, and after
+  a reset: a sink counts every call.
 
 Control API (JSON; used by the checks, never by the learner's code):
 ``GET /_sink/health``, ``GET /_sink/calls``, ``POST /_sink/fail`` (``{"n": 2, "mode":
 "error", "status": 503, "delay": 30, "deliver": false, "always": false}``),
-``POST /_sink/recover`` (drop queued faults, release held calls), ``POST /_sink/reset``
-(that, and forget every call).
+``POST /_sink/recover`` (drop queued faults, release held calls), ``POST /_sink/config``
+(``{"idempotency": true}``), ``POST /_sink/reset`` (all that, and forget every call).
 
 Run as ``python -m checker.sinks NAME --port-file FILE``: it binds a free port of
 127.0.0.1 and writes it to FILE (atomically) once it listens, so the runner never races
@@ -65,6 +70,7 @@ class _State:
         self.faults: deque[dict[str, Any]] = deque()
         self.always: dict[str, Any] | None = None
         self.release = threading.Event()  # set: held calls answer now
+        self.idempotency = False  # honour idempotency keys (replay instead of deliver)
 
     def next_fault(self) -> dict[str, Any] | None:
         if self.faults:
@@ -78,14 +84,15 @@ class _State:
         self.release = threading.Event()
 
 
-def _key_of(headers: dict[str, str], body: Any) -> str | None:
+def _key_of(headers: dict[str, str], body: Any) -> tuple[str | None, bool]:
+    """(the call's key, whether it is an idempotency key the caller chose)."""
     if headers.get("idempotency-key"):
-        return headers["idempotency-key"]
+        return headers["idempotency-key"], True
     if isinstance(body, dict):
         for field in KEY_FIELDS:
             if body.get(field) not in (None, ""):
-                return str(body[field])
-    return None
+                return str(body[field]), field == "idempotency_key"
+    return None, False
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -126,24 +133,30 @@ class _Handler(BaseHTTPRequestHandler):
     def _deliver(self, body: Any) -> None:
         st = self.state
         headers = {k.lower(): v for k, v in self.headers.items()}
+        key, chosen = _key_of(headers, body)
         with st.lock:
-            fault = st.next_fault()
+            first = None
+            if st.idempotency and chosen:
+                first = next((c for c in st.calls if c["key"] == key and c["delivered"]), None)
+            fault = None if first else st.next_fault()
             release = st.release
             call = {
                 "n": len(st.calls) + 1,
                 "method": self.command,
                 "path": self.path,
-                "key": _key_of(headers, body),
+                "key": key,
                 "headers": headers,
                 "body": body,
                 "at": time.time(),
-                "outcome": fault["mode"] if fault else "ok",
-                "delivered": fault is None or bool(fault.get("deliver")),
+                "outcome": "replay" if first else fault["mode"] if fault else "ok",
+                "delivered": first is None and (fault is None or bool(fault.get("deliver"))),
             }
             st.calls.append(call)
         print(f"{call['n']} {self.command} {self.path} key={call['key']} "
               f"outcome={call['outcome']}", flush=True)  # fmt: skip
-        if fault is None:
+        if first is not None:
+            self._send(200, {"id": f"{st.name}_{first['n']}", "key": key, "status": "delivered"})
+        elif fault is None:
             self._send(200, {"id": f"{st.name}_{call['n']}", "key": call["key"],
                              "status": "delivered"})  # fmt: skip
         elif fault["mode"] == "timeout":
@@ -176,9 +189,13 @@ class _Handler(BaseHTTPRequestHandler):
             elif action == "recover" and self.command == "POST":
                 st.recover()
                 self._send(200, {"status": "ok"})
+            elif action == "config" and self.command == "POST":
+                st.idempotency = bool((body or {}).get("idempotency", st.idempotency))
+                self._send(200, {"idempotency": st.idempotency})
             elif action == "reset" and self.command == "POST":
                 st.recover()
                 st.calls.clear()
+                st.idempotency = False
                 self._send(200, {"status": "ok"})
             else:
                 self._send(404, {"title": f"no control action {action!r}"})

@@ -151,3 +151,30 @@ def _sink_processes() -> list[int]:
         if "checker.sinks" in cmd and home in cmd:
             found.append(proc.pid)
     return found
+
+
+def test_idempotency_keys_are_honoured_on_request(sink):
+    def send(key):
+        return httpx.post(f"{sink.url}/charges", json={"order_id": 1},
+                          headers={"Idempotency-Key": key})  # fmt: skip
+
+    send("a")
+    send("a")
+    assert sink.count("a") == 2, "off by default: every call counts"
+    sink.reset()
+    sink.honour_idempotency_keys()
+    first, again = send("a"), send("a")
+    assert again.json() == first.json(), "a replay answers like the first call"
+    assert [c["outcome"] for c in sink.calls()] == ["ok", "replay"] and sink.count("a") == 1
+    # A key derived from the body's order_id is what a call is about, not a caller's key.
+    httpx.post(f"{sink.url}/send", json={"order_id": 5})
+    httpx.post(f"{sink.url}/send", json={"order_id": 5})
+    assert sink.count("5") == 2
+    # A call that did the work but whose answer was lost is replayed on retry.
+    sink.fail_next(1, "timeout", delay=0.1, deliver=True)
+    assert send("b").status_code == 504 and send("b").status_code == 200
+    assert sink.count("b") == 1
+    sink.reset()
+    send("a")
+    send("a")
+    assert sink.count("a") == 2, "a reset turns it off again"

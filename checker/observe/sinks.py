@@ -47,7 +47,7 @@ class Sink:
     # -- what it received ----------------------------------------------------------
     def calls(self, key: str | None = None) -> list[dict[str, Any]]:
         """Every call, oldest first (each a dict: n, method, path, key, headers, body,
-        at, outcome ``ok|error|timeout``, delivered), or only those with ``key``."""
+        at, outcome ``ok|error|timeout|replay``, delivered), or only those with ``key``."""
         calls = self._control("calls")
         return calls if key is None else [c for c in calls if c["key"] == str(key)]
 
@@ -83,6 +83,13 @@ class Sink:
                     delay: float | None = None) -> None:  # fmt: skip
         """Every call fails until ``recover()``."""
         self._control("fail", {"always": True, "mode": mode, "status": status, "delay": delay})
+
+    def honour_idempotency_keys(self, on: bool = True) -> None:
+        """Behave like a provider that deduplicates: a call whose idempotency key (the
+        ``Idempotency-Key`` header, or the body's ``idempotency_key``) was already
+        delivered is answered like the first and recorded as a ``replay``, not delivered
+        again. Off by default (and after ``reset()``): every call counts."""
+        self._control("config", {"idempotency": on})
 
     def recover(self) -> None:
         """Drop the faults still queued and answer held calls now."""
