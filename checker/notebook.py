@@ -45,6 +45,8 @@ class RunningService:
     log_path: Path
     _service: process.Service
     _cleanup: list[Any] = field(default_factory=list)
+    #: The provider sinks' URLs by name (labs that declare sinks), as the service sees them.
+    sinks: dict[str, str] = field(default_factory=dict)
 
     @property
     def http(self):
@@ -128,6 +130,16 @@ class LabHandle:
                 redis_url = lease.acquire()
                 cleanup.append(lease.release)
                 env["REDIS_URL"] = redis_url
+            sink_urls: dict[str, str] = {}
+            if lab.sinks:
+                from . import sinks
+
+                run_dir = self.state / "notebook"
+                run_dir.mkdir(parents=True, exist_ok=True)
+                launched = sinks.Launched(lab.sinks, run_dir=run_dir, env=env)
+                cleanup.append(launched.stop)
+                sink_urls = launched.urls()
+                env.update({sinks.env_var(n): u for n, u in sink_urls.items()})
             log_path = self.state / "notebook" / f"{lab.id}-service.log"
             log_path.parent.mkdir(parents=True, exist_ok=True)
             log_path.write_bytes(b"")
@@ -141,7 +153,7 @@ class LabHandle:
             for fn in reversed(cleanup):
                 fn()
             raise
-        return RunningService(svc.url, db_url, redis_url, log_path, svc, cleanup)
+        return RunningService(svc.url, db_url, redis_url, log_path, svc, cleanup, sink_urls)
 
     def check(self, show: bool = True) -> RunResult:
         """Run the hidden checks, exactly as `lab check` does; returns the result."""
