@@ -61,5 +61,29 @@ def test_ctrl_c_mid_job_leaves_no_worker_horse_or_sink(notify_copy):
     assert proc.returncode == 130
     assert our_processes(str(notify_copy)) == [], f"survivors of {before}"
     ours = [p for p in our_processes(os.environ["LAB_HOME"])
-            if "checker.sinks" in p or "checker.workers" in p]  # fmt: skip
+            if "checker.sinks" in p or "checker.workers" in p or "checker.faults" in p]  # fmt: skip
     assert ours == [], "no sink or supervisor survives"
+
+
+@pytest.mark.parametrize(
+    ("lab", "helper"), [("caching", "checker.faults"), ("queues", "checker.workers")]
+)
+def test_ctrl_c_during_a_real_lab_leaves_nothing(lab, helper):
+    """The course's own labs: the Redis fault proxy (caching), the worker, its horse and
+    the email sink (queues) all go with an interrupted run."""
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "checker", "check", lab, "--solution"], cwd=ROOT, text=True,
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, env={**os.environ},
+    )  # fmt: skip
+    deadline = time.monotonic() + 120
+    while not [p for p in our_processes(os.environ["LAB_HOME"]) if helper in p]:
+        assert time.monotonic() < deadline, f"no {helper} process ever started"
+        time.sleep(0.1)
+    time.sleep(1.5)  # the checks are running now
+    proc.send_signal(signal.SIGINT)
+    proc.communicate(timeout=60)
+    assert proc.returncode == 130
+    marker = f"lab-{lab}-"  # the composed solution's temporary folder
+    survivors = [p for p in our_processes(os.environ["LAB_HOME"]) + our_processes(marker)
+                 if "checker.zygote" not in p and ("checker." in p or marker in p)]  # fmt: skip
+    assert survivors == []

@@ -9,7 +9,9 @@ from checker.observe.redis import keyspace
 TTL_MAX_MS = 600_000
 
 
-def test_repeated_read_is_cached(http, db, redis, measure):
+def _round(http, db, redis) -> tuple[float, float]:
+    """The fastest miss and the fastest hit of GET /stats (asserting hits run no SQL)."""
+
     def miss():
         clear_cache(redis)
         return timed_get(http, "/stats")
@@ -32,8 +34,18 @@ def test_repeated_read_is_cached(http, db, redis, measure):
         )
         hits.append(took)
     # The fastest of each: a busy machine only ever adds time, to either.
-    miss, hit = min(misses), min(hits)
-    ratio = miss / hit
+    return min(misses), min(hits)
+
+
+def test_repeated_read_is_cached(http, db, redis, measure):
+    # Up to three rounds: noise only ever slows a request down, so one round that shows
+    # the speed-up is proof; a service without a cache never shows it (nor passes the
+    # no-SQL rule above).
+    for _ in range(3):
+        miss, hit = _round(http, db, redis)
+        ratio = miss / hit
+        if ratio >= 10:
+            break
     measure("miss_ms", round(miss * 1000, 2))
     measure("hit_ms", round(hit * 1000, 2))
     measure("speedup", round(ratio, 1))

@@ -18,14 +18,27 @@ from checker.observe.rq import registries
 POST_MAX_S = 0.5  # a safety net; the ratio below is the real bar
 
 
-def test_report_answers_202_fast(http, measure):
+def _attempt(http):
     before = registries(redis_url(), "reports")
     t0 = time.perf_counter()
     r = http.post("/reports", json={"month": MONTH})
     answered = time.perf_counter() - t0
     job = wait_for_new_job("reports", before)
-    measure("post_ms", round(answered * 1000, 1))
     work = (job.ended_at - job.started_at).total_seconds() if job and job.ended_at else None
+    return r, answered, job, work
+
+
+def test_report_answers_202_fast(http, measure):
+    http.get("/reports/warm-up")  # the service's first request pays for lazy imports
+    # Up to three attempts: noise only ever slows the answer down, so one fast answer is
+    # proof; a service that does the work in the request is never fast.
+    for _ in range(3):
+        r, answered, job, work = _attempt(http)
+        if r.status_code != 202 or job is None:
+            break
+        if answered <= POST_MAX_S and work >= 10 * answered:
+            break
+    measure("post_ms", round(answered * 1000, 1))
     if work is not None:
         measure("work_ms", round(work * 1000, 1))
     assert r.status_code == 202, (
