@@ -21,6 +21,7 @@ SERVICES = {"postgres", "redis", "worker"}
 #: visible: ships in the student edition; after_grading: only `lab grade` runs it, and
 #: the student sees its name and verdict once graded, never its code.
 VISIBILITIES = ("visible", "after_grading")
+FAULTS = {"redis"}  # what the checks can break mid-run (checker.faults)
 _ID = re.compile(r"^[a-z][a-z0-9-]*$")
 _CHECK_ID = re.compile(r"^[a-z][a-z0-9_]*$")
 
@@ -72,6 +73,10 @@ class Lab:
     root: Path  # the course root
     template_sql: tuple[str, ...] = field(default=())
     migrations: str = ""  # an alembic.ini in the workspace: applied before the service starts
+    sinks: tuple[str, ...] = field(default=())  # provider sinks run for it (checker.sinks)
+    worker_queues: tuple[str, ...] = field(default=("default",))  # [worker] queues
+    worker_imports: tuple[str, ...] = field(default=())  # [worker] imports, loaded once
+    faults: tuple[str, ...] = field(default=())  # links the checks can cut (checker.faults)
 
     @property
     def dirname(self) -> str:
@@ -183,6 +188,23 @@ def load_lab(lab_dir: Path, root: Path | None = None) -> Lab:
     for s in services:
         if s not in SERVICES:
             raise r.fail("services", f"unknown service {s!r} (known: {sorted(SERVICES)})")
+    sinks = r.strings("sinks", ())
+    for s in sinks:
+        if not _CHECK_ID.match(s):
+            raise r.fail("sinks", f"{s!r} must be lowercase letters, digits and underscores")
+    if len(set(sinks)) != len(sinks):
+        raise r.fail("sinks", "names a sink twice")
+    faults = r.strings("faults", ())
+    for f in faults:
+        if f not in FAULTS:
+            raise r.fail("faults", f"unknown fault {f!r} (known: {sorted(FAULTS)})")
+        if f not in services:
+            raise r.fail("faults", f"{f!r} needs {f!r} in services")
+    worker = _Reader(path, r.get("worker", dict, {}), "worker.")
+    worker_queues = worker.strings("queues", ("default",))
+    worker_imports = worker.strings("imports", ())
+    if worker.data and "worker" not in services:
+        raise r.fail("worker", "is set, but 'worker' is not in services")
     order = r.get("order", int)
     minutes = r.get("minutes", int, 30)
 
@@ -272,6 +294,10 @@ def load_lab(lab_dir: Path, root: Path | None = None) -> Lab:
         root=(root or lab_dir.parent.parent).resolve(),
         template_sql=r.strings("template_sql", ()),
         migrations=r.text("migrations", ""),
+        sinks=sinks,
+        worker_queues=worker_queues,
+        worker_imports=worker_imports,
+        faults=faults,
     )
 
 

@@ -56,6 +56,8 @@ class RunningService:
         if not (self.admin_url and self.database_url):
             raise RuntimeError("this lab has no PostgreSQL database")
         return StatementLog(self.admin_url, self.database_url)
+    #: The provider sinks' URLs by name (labs that declare sinks), as the service sees them.
+    sinks: dict[str, str] = field(default_factory=dict)
 
     @property
     def http(self):
@@ -144,6 +146,16 @@ class LabHandle:
                 redis_url = lease.acquire()
                 cleanup.append(lease.release)
                 env["REDIS_URL"] = redis_url
+            sink_urls: dict[str, str] = {}
+            if lab.sinks:
+                from . import sinks
+
+                run_dir = self.state / "notebook"
+                run_dir.mkdir(parents=True, exist_ok=True)
+                launched = sinks.Launched(lab.sinks, run_dir=run_dir, env=env)
+                cleanup.append(launched.stop)
+                sink_urls = launched.urls()
+                env.update({sinks.env_var(n): u for n, u in sink_urls.items()})
             log_path = self.state / "notebook" / f"{lab.id}-service.log"
             log_path.parent.mkdir(parents=True, exist_ok=True)
             log_path.write_bytes(b"")
@@ -157,7 +169,9 @@ class LabHandle:
             for fn in reversed(cleanup):
                 fn()
             raise
-        return RunningService(svc.url, db_url, redis_url, log_path, svc, cleanup, admin)
+        return RunningService(
+            svc.url, db_url, redis_url, log_path, svc, cleanup, admin, sink_urls
+        )
 
     def check(self, show: bool = True, listener: runner.Listener | None = None) -> RunResult:
         """Run the hidden checks, exactly as `lab check` does; returns the result."""

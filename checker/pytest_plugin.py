@@ -14,6 +14,13 @@ What a hidden check can use (fixtures):
 ``measure``    ``measure(name, value)`` records a number into the result's measurements
 ``note``       ``note(text)``: what a passing check found (its message, shown beside it)
 ``workspace``  the path of the learner's code, to read files (never to import them)
+``sinks``      the run's provider sinks by name (``sinks["email"]``), each reset before
+               the test: a ``checker.observe.sinks.Sink`` (labs that declare ``sinks``)
+``redis_link`` the service's link to Redis, to cut mid-run (``.cut()``, ``.restore()``,
+               ``with redis_link.outage():``), restored after the test: a
+               ``checker.observe.redis.RedisLink`` (labs with ``faults = ["redis"]``)
+``worker``     the run's RQ worker, to kill and restart mid-run: a
+               ``checker.observe.rq.WorkerControl`` (labs with ``worker`` in services)
 
 A long check (a load run) calls ``progress("...")`` to show a live line in the
 learner's terminal. An exception with ``cannot_judge = True`` (``LoadInvalid``) makes
@@ -256,6 +263,44 @@ def redis():
         yield client
     finally:
         client.close()
+
+
+@pytest.fixture
+def sinks():
+    """The run's provider sinks by name, each reset (no calls, no faults) for this test."""
+    from checker.observe.sinks import Sink
+
+    declared = json.loads(os.environ.get("LAB_SINKS") or "{}")
+    if not declared:
+        raise RuntimeError("this lab declares no sinks (lab.toml: sinks = [...])")
+    opened = {name: Sink(name, url) for name, url in declared.items()}
+    try:
+        for sink in opened.values():
+            sink.reset()
+        yield opened
+    finally:
+        for sink in opened.values():
+            sink.close()
+
+
+@pytest.fixture
+def redis_link():
+    """The service's link to Redis (through the run's fault proxy); restored afterwards."""
+    from checker.observe.redis import RedisLink
+
+    link = RedisLink(_env("LAB_REDIS_PROXY_URL"))
+    try:
+        yield link
+    finally:
+        link.restore()
+
+
+@pytest.fixture(scope="session")
+def worker():
+    """The run's RQ worker (kill, start, restart, status), through its supervisor."""
+    from checker.observe.rq import WorkerControl
+
+    return WorkerControl(_env("LAB_WORKER_URL"))
 
 
 @pytest.fixture

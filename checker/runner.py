@@ -27,7 +27,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from . import process
+from . import faults, process, sinks, workers
 from .catalog import Lab
 from .errors import LabError
 from .migrations import MigrationFailed, migrated_template
@@ -188,12 +188,21 @@ class _Resources:
         self.admin_url: str | None = None
         self.db_name: str | None = None
         self.lease: RedisLease | None = None
+        self.sinks: sinks.Launched | None = None
+        self.worker: workers.Launched | None = None
+        self.redis_proxy: faults.Launched | None = None
 
     def close(self) -> None:
         if self.checks is not None:
             self.checks.stop()
+        if self.worker is not None:
+            self.worker.stop()
         if self.service is not None:
             self.service.stop()
+        if self.sinks is not None:
+            self.sinks.stop()
+        if self.redis_proxy is not None:
+            self.redis_proxy.stop()
         if self.admin_url and self.db_name:
             drop_database(self.admin_url, self.db_name)
         if self.lease is not None:
@@ -242,6 +251,17 @@ def _provision(lab: Lab, state: Path, res: _Resources, emit: Listener,
     return urls
 
 
+def _sink_urls(lab: Lab, res: _Resources, emit: Listener) -> dict[str, str]:
+    """The provider sinks' URLs: the service and its worker find each as
+    ``<NAME>_PROVIDER_URL``, the checks all of them in ``LAB_SINKS`` (JSON)."""
+    if res.sinks is None:
+        return {}
+    emit("phase", "provider sinks")
+    by_name = res.sinks.urls()
+    urls = {sinks.env_var(name): url for name, url in by_name.items()}
+    return {**urls, "LAB_SINKS": json.dumps(by_name)}
+
+
 def _start_service(service: process.Service, lab: Lab, opts: RunOptions) -> float:
     """Start and wait until healthy; returns the seconds it took (raises StartFailed)."""
     service.start()
@@ -288,15 +308,29 @@ def run(
                         run_dir / "migrations.log", lambda m: emit("phase", m),
                     )  # fmt: skip
 
+            if lab.sinks:  # they boot while the database is provisioned
+                res.sinks = sinks.Launched(lab.sinks, run_dir=run_dir, env=env)
             urls = _provision(lab, state, res, emit, migrate)
+            urls.update(_sink_urls(lab, res, emit))
+            if "redis" in lab.faults:  # the service reaches Redis through a proxy we can cut
+                res.redis_proxy = faults.Launched(urls["REDIS_URL"], run_dir=run_dir, env=env)
+                urls["REDIS_URL"], urls["LAB_REDIS_PROXY_URL"] = res.redis_proxy.urls()
             emit("phase", "starting your service")
             service_env = {**env, **{k: v for k, v in urls.items() if not k.startswith("LAB_")}}
+            if "worker" in lab.services:  # it boots while the service starts
+                res.worker = workers.Launched(
+                    queues=lab.worker_queues, imports=lab.worker_imports, cwd=workspace.path,
+                    env=service_env, run_dir=run_dir,
+                )  # fmt: skip
+                urls["LAB_WORKER_URL"] = res.worker.url()
             res.service = process.Service(
                 lab.app, cwd=workspace.path, env=service_env, log_path=service_log,
                 zygote=Zygote(state) if zygote_enabled() else None,
             )  # fmt: skip
             try:
                 took = _start_service(res.service, lab, opts)
+                if res.worker is not None:
+                    res.worker.wait_ready(opts.start_timeout_s)
             except process.StartFailed as exc:
                 res.checks.abort()
                 result.error = RunError(exc.kind, exc.message, exc.log_tail)

@@ -1,0 +1,65 @@
+"""Shared by the caching checks: statements the service ran, and the run's cache."""
+
+from __future__ import annotations
+
+import time
+
+from checker.observe.redis import keyspace
+
+# Transaction control and session settings are not "reading the database".
+_NOT_WORK = r"^\s*(BEGIN|COMMIT|ROLLBACK|SET|SHOW|SAVEPOINT|RELEASE|DISCARD|RESET|DEALLOCATE)\b"
+
+#: The pages that cache, with the headers they need.
+READS = [
+    ("/stats", {}),
+    ("/books/bestsellers?genre=fantasy&limit=5", {}),
+    ("/books/1", {}),
+    ("/recommendations", {"X-Customer-Id": "1"}),
+]
+
+
+def statements(db, *, reading: str | None = None) -> int:
+    """Statements run so far in this run's database, from pg_stat_statements (the
+    checks' own reads of pg_stat_statements left out); with ``reading``, only those
+    that name that table (a computation, as opposed to a connection's set-up)."""
+    row = db.execute(
+        "SELECT coalesce(sum(calls), 0)::bigint FROM pg_stat_statements s "
+        "JOIN pg_database d ON d.oid = s.dbid "
+        "WHERE d.datname = current_database() AND s.query !~* %s "
+        "AND s.query NOT ILIKE '%%pg_stat_statements%%' AND s.query ~* %s",
+        (_NOT_WORK, rf"\m{reading}\M" if reading else "."),
+    ).fetchone()
+    return int(row[0])
+
+
+def _deallocations(db) -> int:
+    return int(db.execute("SELECT dealloc FROM pg_stat_statements_info").fetchone()[0])
+
+
+def count_statements(db, action, *, reading: str | None = None, attempts: int = 5):
+    """``(statements run by action(), what it returned)``. pg_stat_statements keeps a
+    bounded number of entries (shared by every database of the server) and evicts the
+    least used ones when full, which would make counts drop; a measurement during which
+    that happened is taken again (``action`` must be repeatable)."""
+    for _ in range(attempts):
+        evictions = _deallocations(db)
+        before = statements(db, reading=reading)
+        value = action()
+        ran = statements(db, reading=reading) - before
+        if _deallocations(db) == evictions:
+            return ran, value
+    raise RuntimeError("pg_stat_statements kept evicting entries: no count could be taken")
+
+
+def clear_cache(redis) -> int:
+    """Delete every cache entry of the run (never the run's own lease key)."""
+    keys = list(keyspace(redis))
+    if keys:
+        redis.delete(*keys)
+    return len(keys)
+
+
+def timed_get(http, path: str, headers: dict | None = None):
+    t0 = time.perf_counter()
+    r = http.get(path, headers=headers or {})
+    return r, time.perf_counter() - t0

@@ -1,0 +1,122 @@
+"""The checks' side of a sink (see ``checker.sinks``): what it received, and faults.
+
+A check gets one ``Sink`` per name the lab declares, through the ``sinks`` fixture,
+already reset (no calls, no faults)::
+
+    def test_retries_until_delivered(http, sinks):
+        email = sinks["email"]
+        email.fail_next(2)                       # the next two calls answer 503
+        http.post("/orders", json={...})
+        assert email.wait_for_count("42") == 1   # delivered once, after the retries
+        assert len(email.calls(key="42")) == 3
+
+A *call* is every request the learner's code made; a *delivery* is a call that did the
+work (answered 200, or a ``timeout`` fault ordered with ``deliver=True``). Calls are
+keyed by the ``Idempotency-Key`` header, else the body's ``idempotency_key``,
+``order_id`` or ``id``.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import Counter
+from typing import Any
+
+import httpx
+
+
+class Sink:
+    def __init__(self, name: str, url: str, *, timeout: float = 5.0) -> None:
+        self.name, self.url = name, url.rstrip("/")
+        self._client = httpx.Client(base_url=self.url, timeout=timeout)
+
+    def __repr__(self) -> str:
+        return f"Sink({self.name!r}, {self.url!r})"
+
+    def close(self) -> None:
+        self._client.close()
+
+    def _control(self, action: str, payload: dict[str, Any] | None = None) -> Any:
+        if payload is None and action in ("health", "calls"):
+            r = self._client.get(f"/_sink/{action}")
+        else:
+            r = self._client.post(f"/_sink/{action}", json=payload or {})
+        r.raise_for_status()
+        return r.json()
+
+    # -- what it received ----------------------------------------------------------
+    def calls(self, key: str | None = None) -> list[dict[str, Any]]:
+        """Every call, oldest first (each a dict: n, method, path, key, headers, body,
+        at, outcome ``ok|error|timeout|replay``, delivered), or only those with ``key``."""
+        calls = self._control("calls")
+        return calls if key is None else [c for c in calls if c["key"] == str(key)]
+
+    def deliveries(self, key: str | None = None) -> list[dict[str, Any]]:
+        return [c for c in self.calls(key) if c["delivered"]]
+
+    def count(self, key: str) -> int:
+        """How many times the work for ``key`` was done."""
+        return len(self.deliveries(key))
+
+    def counts(self) -> Counter[str | None]:
+        """Deliveries per key."""
+        return Counter(c["key"] for c in self.deliveries())
+
+    # -- faults -----------------------------------------------------------------
+    def fail_next(
+        self,
+        n: int = 1,
+        mode: str = "error",
+        *,
+        status: int = 503,
+        delay: float | None = None,
+        deliver: bool = False,
+    ) -> None:
+        """The next ``n`` calls fail: ``error`` answers ``status`` at once; ``timeout``
+        holds the call ``delay`` seconds (default: longer than any caller waits) and
+        then answers 504. Neither does the work, unless ``deliver`` (the provider did
+        it, but its answer was lost)."""
+        self._control("fail", {"n": n, "mode": mode, "status": status, "delay": delay,
+                               "deliver": deliver})  # fmt: skip
+
+    def fail_always(self, mode: str = "error", *, status: int = 503,
+                    delay: float | None = None) -> None:  # fmt: skip
+        """Every call fails until ``recover()``."""
+        self._control("fail", {"always": True, "mode": mode, "status": status, "delay": delay})
+
+    def honour_idempotency_keys(self, on: bool = True) -> None:
+        """Behave like a provider that deduplicates: a call whose idempotency key (the
+        ``Idempotency-Key`` header, or the body's ``idempotency_key``) was already
+        delivered is answered like the first and recorded as a ``replay``, not delivered
+        again. Off by default (and after ``reset()``): every call counts."""
+        self._control("config", {"idempotency": on})
+
+    def recover(self) -> None:
+        """Drop the faults still queued and answer held calls now."""
+        self._control("recover")
+
+    def reset(self) -> None:
+        """``recover()``, and forget every call."""
+        self._control("reset")
+
+    # -- waiting ----------------------------------------------------------------
+    def wait_for_count(self, key: str, n: int = 1, *, timeout: float = 10.0) -> int:
+        """Wait until ``key`` was delivered ``n`` times (or ``timeout`` passed); returns
+        the count then. It can exceed ``n``: pair it with ``settle`` to see duplicates."""
+        deadline = time.monotonic() + timeout
+        while True:
+            got = self.count(key)
+            if got >= n or time.monotonic() > deadline:
+                return got
+            time.sleep(0.05)
+
+    def settle(self, quiet: float = 0.5, *, timeout: float = 10.0) -> int:
+        """Wait until no new call arrived for ``quiet`` seconds; returns the call count."""
+        deadline = time.monotonic() + timeout
+        seen, since = len(self.calls()), time.monotonic()
+        while time.monotonic() - since < quiet and time.monotonic() < deadline:
+            time.sleep(0.05)
+            now = len(self.calls())
+            if now != seen:
+                seen, since = now, time.monotonic()
+        return seen

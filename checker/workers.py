@@ -1,0 +1,336 @@
+"""The learner's RQ worker, run as a real process and crashed on purpose by the checks.
+
+A lab with ``worker`` in its services gets, for every run, a small **supervisor**
+process (``python -m checker.workers supervise``), started by the runner in a session
+of its own. The supervisor starts the learner's worker (``python -m checker.workers
+run``: rq's ``Worker`` on the lab's queues, ``with_scheduler=True`` so retries with
+intervals are enqueued again, after importing the lab's ``[worker] imports`` once so a
+job does not pay for them), logs it to ``worker.log`` in the run's folder, and answers
+a control API the checks use (``checker.observe.rq.WorkerControl``):
+
+``GET /status``   ``{"pid", "alive", "ready", "starts", "exit_code"}``; ready: the
+                  worker has registered itself in Redis.
+``POST /kill``    SIGKILL the worker and everything it started (its work horse, its
+                  scheduler), as a crash would; then expire what the dead worker still
+                  holds in Redis (see below).
+``POST /start``   start a new worker (one at a time).
+
+Why expire leases: after a crash, rq recovers on its own clock. The dead worker's job
+stays in the started registry until its heartbeat expires (at least 60 s), then a
+worker's maintenance retries it (if it has retries left) or moves it to the failed
+registry with ``AbandonedJobError``; its scheduler lock blocks a new scheduler for 61 s.
+A check cannot wait minutes, so ``/kill`` fast-forwards exactly those clocks, through
+rq's own API: it runs ``StartedJobRegistry.cleanup`` as if the heartbeat had expired,
+removes the dead scheduler's locks and the dead worker's registration. What happens
+next (retry or failure) is rq's own logic. Only this run's Redis database is touched,
+and only once no worker of the run is alive.
+
+No process outlives a run: the supervisor is a child subreaper (Linux), so the work
+horse (rq puts it in a process group of its own) comes back to it if the worker dies
+first; on SIGTERM (the runner stopping the run) or when the runner dies (parent-death
+signal), it SIGKILLs every descendant before it exits.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import json
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+
+PR_SET_PDEATHSIG, PR_SET_CHILD_SUBREAPER = 1, 36
+
+
+def _prctl(option: int, value: int) -> None:
+    if not sys.platform.startswith("linux"):
+        return
+    import ctypes
+
+    with contextlib.suppress(OSError, AttributeError):
+        ctypes.CDLL(None, use_errno=True).prctl(option, value, 0, 0, 0)
+
+
+# ---------------------------------------------------------------- the worker itself
+
+
+def run_worker(queues: list[str], imports: list[str]) -> None:
+    """In the learner's worker process: import the lab's modules once, then work."""
+    import importlib
+
+    import redis
+    from rq import Worker
+
+    sys.path.insert(0, os.getcwd())
+    for module in imports:
+        importlib.import_module(module)
+    connection = redis.Redis.from_url(os.environ["REDIS_URL"])
+    worker = Worker(queues, connection=connection)
+    worker.work(with_scheduler=True, logging_level="INFO")
+
+
+# ---------------------------------------------------------------- the supervisor
+
+
+def _descendants(pid: int) -> list[Any]:
+    import psutil
+
+    try:
+        return psutil.Process(pid).children(recursive=True)
+    except psutil.Error:
+        return []
+
+
+def _kill_all(procs: list[Any]) -> None:
+    import psutil
+
+    for p in procs:
+        with contextlib.suppress(psutil.Error):
+            p.kill()
+    psutil.wait_procs(procs, timeout=3)
+
+
+class Supervisor:
+    def __init__(self, queues: list[str], imports: list[str], log: Path) -> None:
+        self.queues, self.imports, self.log = queues, imports, log
+        self.proc: subprocess.Popen | None = None
+        self.starts = 0
+        self.lock = threading.Lock()
+
+    def start(self) -> int:
+        with self.lock:
+            if self.proc is not None and self.proc.poll() is None:
+                return self.proc.pid
+            args = [sys.executable, "-m", "checker.workers", "run", "--queues",
+                    ",".join(self.queues)] + [f"--import={m}" for m in self.imports]  # fmt: skip
+            with open(self.log, "ab") as log:
+                self.proc = subprocess.Popen(
+                    args, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT
+                )
+            self.starts += 1
+            return self.proc.pid
+
+    def kill(self) -> dict[str, Any]:
+        """SIGKILL the worker and all it started; then expire the dead worker's leases."""
+        with self.lock:
+            pid = self.proc.pid if self.proc else None
+            # Everything below us: the worker, its horse, its scheduler, and orphans
+            # that came back to us as the subreaper.
+            _kill_all(_descendants(os.getpid()))
+            if self.proc is not None:
+                with contextlib.suppress(subprocess.TimeoutExpired):
+                    self.proc.wait(timeout=3)
+            _reap()
+            expired = expire_dead_worker_leases(self.queues)
+            return {"killed": pid, **expired}
+
+    def status(self) -> dict[str, Any]:
+        with self.lock:
+            proc = self.proc
+            alive = proc is not None and proc.poll() is None
+            return {
+                "pid": proc.pid if proc else None,
+                "alive": alive,
+                "ready": alive and _registered(proc.pid),
+                "starts": self.starts,
+                "exit_code": None if proc is None or alive else proc.returncode,
+            }
+
+
+def _reap() -> None:
+    with contextlib.suppress(ChildProcessError):
+        while os.waitpid(-1, os.WNOHANG)[0] > 0:
+            pass
+
+
+def _connection():
+    import redis
+
+    return redis.Redis.from_url(os.environ["REDIS_URL"], socket_timeout=5)
+
+
+def _registered(pid: int) -> bool:
+    from rq import Worker
+
+    with contextlib.suppress(Exception), _connection() as conn:
+        return any(w.pid == pid for w in Worker.all(connection=conn))
+    return False
+
+
+def expire_dead_worker_leases(queue_names: list[str]) -> dict[str, Any]:
+    """What rq does once a dead worker's heartbeats expire, done now (no worker of the
+    run is alive when this is called)."""
+    from rq import Queue, Worker
+    from rq.registry import StartedJobRegistry
+    from rq.scheduler import RQScheduler
+
+    far_future = time.time() + 10 * 365 * 86400
+    abandoned: list[str] = []
+    with _connection() as conn:
+        for name in queue_names:
+            queue = Queue(name, connection=conn)
+            registry = StartedJobRegistry(queue=queue)
+            abandoned += [m.decode().split(":")[0] for m in conn.zrange(registry.key, 0, -1)]
+            registry.cleanup(timestamp=far_future)
+            conn.delete(RQScheduler.get_locking_key(name))
+        for worker in Worker.all(connection=conn):
+            worker.register_death()
+    return {"abandoned": abandoned}
+
+
+def _handler(sup: Supervisor) -> type[BaseHTTPRequestHandler]:
+    class Handler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+
+        def log_message(self, format: str, *args: Any) -> None:
+            pass
+
+        def _send(self, status: int, payload: Any) -> None:
+            data = json.dumps(payload).encode()
+            self.send_response(status)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            self.wfile.write(data)
+
+        def do_GET(self) -> None:
+            if self.path == "/status":
+                self._send(200, sup.status())
+            else:
+                self._send(404, {"title": "not found"})
+
+        def do_POST(self) -> None:
+            length = int(self.headers.get("Content-Length") or 0)
+            if length:
+                self.rfile.read(length)
+            if self.path == "/kill":
+                self._send(200, sup.kill())
+            elif self.path == "/start":
+                self._send(200, {"pid": sup.start()})
+            else:
+                self._send(404, {"title": "not found"})
+
+    return Handler
+
+
+def supervise(queues: list[str], imports: list[str], port_file: Path, log: Path) -> None:
+    _prctl(PR_SET_CHILD_SUBREAPER, 1)
+    _prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
+    sup = Supervisor(queues, imports, log)
+
+    def stop(signum, frame):
+        _kill_all(_descendants(os.getpid()))
+        _reap()
+        os._exit(0)
+
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
+    sup.start()
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(sup))
+    server.daemon_threads = True
+    tmp = port_file.with_suffix(".tmp")
+    tmp.write_text(str(server.server_address[1]))
+    os.replace(tmp, port_file)
+    threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.5},
+                     daemon=True).start()  # fmt: skip
+    while True:  # reap the orphans that come back to us
+        time.sleep(0.2)
+        with sup.lock:
+            if sup.proc is not None:
+                sup.proc.poll()
+            _reap()
+
+
+# ---------------------------------------------------------------- runner side
+
+
+class Launched:
+    """The runner's handle on a run's supervisor (started at once, waited on later)."""
+
+    def __init__(self, *, queues: tuple[str, ...], imports: tuple[str, ...], cwd: Path,
+                 env: dict[str, str], run_dir: Path) -> None:  # fmt: skip
+        from . import process
+
+        self.port_file = run_dir / "worker.port"
+        self.log = run_dir / "worker.log"
+        self.port_file.unlink(missing_ok=True)
+        args = [sys.executable, "-m", "checker.workers", "supervise", "--queues", ",".join(queues),
+                "--port-file", str(self.port_file), "--log", str(self.log),
+                *[f"--import={m}" for m in imports]]  # fmt: skip
+        self.proc = process.ManagedProcess(
+            args, cwd=cwd, env=env, log_path=run_dir / "worker-supervisor.log"
+        ).start()
+
+    def url(self, timeout: float = 10.0) -> str:
+        deadline = time.monotonic() + timeout
+        while True:
+            with contextlib.suppress(OSError, ValueError):
+                return f"http://127.0.0.1:{int(self.port_file.read_text())}"
+            if not self.proc.alive() or time.monotonic() > deadline:
+                from .errors import ServiceError
+                from .process import tail
+
+                raise ServiceError(
+                    "The worker supervisor did not start. This is a problem in Backend Lab, "
+                    "not in your code: please report it.",
+                    detail=tail(self.proc.log_path),
+                )
+            time.sleep(0.01)
+
+    def wait_ready(self, timeout: float) -> None:
+        """Until the learner's worker has registered in Redis (raises StartFailed)."""
+        import httpx
+
+        from .process import StartFailed, tail
+
+        url = self.url()
+        deadline = time.monotonic() + timeout
+        while True:
+            st = httpx.get(url + "/status", timeout=5).json()
+            if st["ready"]:
+                return
+            if not st["alive"] and st["exit_code"] is not None:
+                raise StartFailed(
+                    "worker_start_failed",
+                    f"Your worker exited during start-up (exit code {st['exit_code']}) before "
+                    "it took any job. The log below shows why.",
+                    tail(self.log),
+                )
+            if time.monotonic() > deadline:
+                raise StartFailed(
+                    "worker_unready",
+                    f"Your worker did not start listening for jobs within {timeout:.0f} s.",
+                    tail(self.log),
+                )
+            time.sleep(0.05)
+
+    def stop(self) -> None:
+        # SIGTERM first: the supervisor SIGKILLs every descendant, wherever its group.
+        self.proc.stop(grace=3.0)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m checker.workers")
+    parser.add_argument("mode", choices=["run", "supervise"])
+    parser.add_argument("--queues", default="default")
+    parser.add_argument("--import", dest="imports", action="append", default=[])
+    parser.add_argument("--port-file", type=Path)
+    parser.add_argument("--log", type=Path)
+    args = parser.parse_args(argv)
+    queues = [q for q in args.queues.split(",") if q]
+    if args.mode == "run":
+        run_worker(queues, args.imports)
+    else:
+        supervise(queues, args.imports, args.port_file, args.log)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

