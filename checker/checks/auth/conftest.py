@@ -1,0 +1,38 @@
+"""Fixtures for the auth checks (helpers live in _helpers.py).
+
+``alice`` and ``bob`` are registered once per run: argon2 makes every registration and
+login cost tens of milliseconds on purpose, so the checks keep their accounts few.
+"""
+
+from __future__ import annotations
+
+import httpx
+import pytest
+from _helpers import Account, Accounts, Keys
+
+
+@pytest.fixture(scope="session")
+def session_http(base_url: str):
+    limits = httpx.Limits(max_keepalive_connections=0)
+    with httpx.Client(base_url=base_url, timeout=5, limits=limits) as client:
+        yield client
+
+
+@pytest.fixture
+def accounts(http: httpx.Client) -> Accounts:
+    return Accounts(http)
+
+
+@pytest.fixture(scope="session")
+def alice(session_http: httpx.Client) -> Account:
+    return Accounts(session_http).create("alice")
+
+
+@pytest.fixture(scope="session")
+def bob(session_http: httpx.Client) -> Account:
+    return Accounts(session_http).create("bob")
+
+
+@pytest.fixture(scope="session")
+def keys(workspace) -> Keys:
+    return Keys(workspace)
