@@ -45,6 +45,8 @@ class RunningService:
     log_path: Path
     _service: process.Service
     _cleanup: list[Any] = field(default_factory=list)
+    #: The lab's provider sinks by name (``svc.sinks["payments"].count(key)``), as in checks.
+    sinks: dict[str, Any] = field(default_factory=dict)
 
     @property
     def http(self):
@@ -113,6 +115,7 @@ class LabHandle:
 
         env = {**{k: v for k, v in os.environ.items() if not k.startswith("LAB_")}, **env}
         db_url = redis_url = None
+        opened: dict[str, Any] = {}
         ws = self._workspace()
         cleanup.append(ws.cleanup)
         try:
@@ -130,6 +133,16 @@ class LabHandle:
                 env["REDIS_URL"] = redis_url
             log_path = self.state / "notebook" / f"{lab.id}-service.log"
             log_path.parent.mkdir(parents=True, exist_ok=True)
+            if lab.sinks:  # the stand-in providers, as `lab check` runs them
+                from .observe.sinks import Sink
+                from .sinks import Launched, env_var
+
+                launched = Launched(lab.sinks, run_dir=log_path.parent, env=env)
+                cleanup.append(launched.stop)
+                for name, url in launched.urls().items():
+                    env[env_var(name)] = url
+                    opened[name] = Sink(name, url)
+                    cleanup.append(opened[name].close)
             log_path.write_bytes(b"")
             svc = process.Service(lab.app, cwd=ws.path, env=env, log_path=log_path).start()
             try:
@@ -141,7 +154,7 @@ class LabHandle:
             for fn in reversed(cleanup):
                 fn()
             raise
-        return RunningService(svc.url, db_url, redis_url, log_path, svc, cleanup)
+        return RunningService(svc.url, db_url, redis_url, log_path, svc, cleanup, opened)
 
     def check(self, show: bool = True) -> RunResult:
         """Run the hidden checks, exactly as `lab check` does; returns the result."""
