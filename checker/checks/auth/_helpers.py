@@ -88,7 +88,8 @@ class Accounts:
     def login_response(self, email: str, password: str = PASSWORD) -> httpx.Response:
         return self.http.post("/auth/login", json={"email": email, "password": password})
 
-    def create(self, tag: str = "user") -> Account:
+    def create(self, tag: str = "user", *, login: bool = True) -> Account:
+        """A new account, logged in unless ``login`` is false (each login costs a hash)."""
         response, email = self.register(tag)
         if not response.is_success:
             fail(
@@ -99,8 +100,7 @@ class Accounts:
         if not isinstance(body, dict) or not isinstance(body.get("id"), int):
             fail("POST /auth/register did not answer the new user with its id; expected it.")
         account = Account(email, PASSWORD, body["id"])
-        self.login(account)
-        return account
+        return self.login(account) if login else account
 
     def login(self, account: Account) -> Account:
         response = self.login_response(account.email, account.password)
