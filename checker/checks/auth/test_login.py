@@ -2,6 +2,7 @@
 
 import statistics
 import time
+from concurrent.futures import ThreadPoolExecutor
 
 from _helpers import PASSWORD, json_of, new_email, said
 
@@ -106,8 +107,10 @@ def test_roles_not_from_request(http, accounts):
 
 
 def test_lockout_per_account(accounts):
-    victim = accounts.create("victim", login=False)
-    bystander = accounts.create("bystander", login=False)
+    with ThreadPoolExecutor(2) as pool:
+        victim, bystander = pool.map(
+            lambda tag: accounts.create(tag, login=False), ("victim", "bystander")
+        )
     for _ in range(5):
         accounts.login_response(victim.email, "guess " + new_email())
     response = accounts.login_response(victim.email, PASSWORD)
