@@ -17,7 +17,8 @@ What a sink does with a call (any method, any path not under ``/_sink/``):
   holds the call for ``delay`` seconds (longer than any caller waits), then answers 504,
   and delivers nothing unless ``deliver`` is set (a provider that did the work but
   whose answer was lost); ``slow`` holds the call ``delay`` seconds, then does the work
-  and answers 200 as usual (a slow provider widens any race in the caller). ``n`` faults are queued, or ``always`` until ``recover``.
+  and answers 200 as usual (a slow provider widens any race in the caller). ``n``
+  faults are queued, or ``always`` until ``recover``.
 
 Control API (JSON; used by the checks, never by the learner's code):
 ``GET /_sink/health``, ``GET /_sink/calls``, ``POST /_sink/fail`` (``{"n": 2, "mode":
@@ -139,7 +140,9 @@ class _Handler(BaseHTTPRequestHandler):
                 "body": body,
                 "at": time.time(),
                 "outcome": fault["mode"] if fault else "ok",
-                "delivered": fault is None or fault["mode"] == "slow" or bool(fault.get("deliver")),
+                "delivered": (
+                    fault is None or fault["mode"] == "slow" or bool(fault.get("deliver"))
+                ),
             }
             st.calls.append(call)
         print(f"{call['n']} {self.command} {self.path} key={call['key']} "
