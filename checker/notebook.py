@@ -56,8 +56,8 @@ class RunningService:
         if not (self.admin_url and self.database_url):
             raise RuntimeError("this lab has no PostgreSQL database")
         return StatementLog(self.admin_url, self.database_url)
-    #: The provider sinks' URLs by name (labs that declare sinks), as the service sees them.
-    sinks: dict[str, str] = field(default_factory=dict)
+    #: The lab's provider sinks by name (``svc.sinks["payments"].count(key)``), as in checks.
+    sinks: dict[str, Any] = field(default_factory=dict)
 
     @property
     def http(self):
@@ -126,6 +126,7 @@ class LabHandle:
 
         env = {**{k: v for k, v in os.environ.items() if not k.startswith("LAB_")}, **env}
         db_url = redis_url = admin = None
+        opened: dict[str, Any] = {}
         ws = self._workspace()
         cleanup.append(ws.cleanup)
         try:
@@ -146,18 +147,18 @@ class LabHandle:
                 redis_url = lease.acquire()
                 cleanup.append(lease.release)
                 env["REDIS_URL"] = redis_url
-            sink_urls: dict[str, str] = {}
-            if lab.sinks:
-                from . import sinks
-
-                run_dir = self.state / "notebook"
-                run_dir.mkdir(parents=True, exist_ok=True)
-                launched = sinks.Launched(lab.sinks, run_dir=run_dir, env=env)
-                cleanup.append(launched.stop)
-                sink_urls = launched.urls()
-                env.update({sinks.env_var(n): u for n, u in sink_urls.items()})
             log_path = self.state / "notebook" / f"{lab.id}-service.log"
             log_path.parent.mkdir(parents=True, exist_ok=True)
+            if lab.sinks:  # the stand-in providers, as `lab check` runs them
+                from .observe.sinks import Sink
+                from .sinks import Launched, env_var
+
+                launched = Launched(lab.sinks, run_dir=log_path.parent, env=env)
+                cleanup.append(launched.stop)
+                for name, url in launched.urls().items():
+                    env[env_var(name)] = url
+                    opened[name] = Sink(name, url)
+                    cleanup.append(opened[name].close)
             log_path.write_bytes(b"")
             svc = process.Service(lab.app, cwd=ws.path, env=env, log_path=log_path).start()
             try:
@@ -170,7 +171,7 @@ class LabHandle:
                 fn()
             raise
         return RunningService(
-            svc.url, db_url, redis_url, log_path, svc, cleanup, admin, sink_urls
+            svc.url, db_url, redis_url, log_path, svc, cleanup, admin, opened
         )
 
     def check(self, show: bool = True, listener: runner.Listener | None = None) -> RunResult:

@@ -16,7 +16,9 @@ What a sink does with a call (any method, any path not under ``/_sink/``):
   ``error`` answers an HTTP error (503 by default) and delivers nothing; ``timeout``
   holds the call for ``delay`` seconds (longer than any caller waits), then answers 504,
   and delivers nothing unless ``deliver`` is set (a provider that did the work but
-  whose answer was lost). ``n`` faults are queued, or ``always`` until ``recover``;
+  whose answer was lost); ``slow`` holds the call ``delay`` seconds, then does the work
+  and answers 200 as usual (a slow provider widens any race in the caller). ``n``
+  faults are queued, or ``always`` until ``recover``;
 * with ``idempotency`` on (``POST /_sink/config``), honours idempotency keys as Stripe
   or an email API does: a call whose ``Idempotency-Key`` header (or body
   ``idempotency_key``) was already delivered is a *replay*: answered like the first,
@@ -149,7 +151,8 @@ class _Handler(BaseHTTPRequestHandler):
                 "body": body,
                 "at": time.time(),
                 "outcome": "replay" if first else fault["mode"] if fault else "ok",
-                "delivered": first is None and (fault is None or bool(fault.get("deliver"))),
+                "delivered": first is None
+                and (fault is None or fault["mode"] == "slow" or bool(fault.get("deliver"))),
             }
             st.calls.append(call)
         print(f"{call['n']} {self.command} {self.path} key={call['key']} "
@@ -157,6 +160,10 @@ class _Handler(BaseHTTPRequestHandler):
         if first is not None:
             self._send(200, {"id": f"{st.name}_{first['n']}", "key": key, "status": "delivered"})
         elif fault is None:
+            self._send(200, {"id": f"{st.name}_{call['n']}", "key": call["key"],
+                             "status": "delivered"})  # fmt: skip
+        elif fault["mode"] == "slow":
+            release.wait(float(fault.get("delay") or 0))
             self._send(200, {"id": f"{st.name}_{call['n']}", "key": call["key"],
                              "status": "delivered"})  # fmt: skip
         elif fault["mode"] == "timeout":
@@ -177,8 +184,8 @@ class _Handler(BaseHTTPRequestHandler):
                 self._send(200, st.calls)
             elif action == "fail" and self.command == "POST":
                 fault = dict(body or {})
-                if fault.get("mode", "error") not in ("error", "timeout"):
-                    self._send(400, {"title": "mode must be 'error' or 'timeout'"})
+                if fault.get("mode", "error") not in ("error", "timeout", "slow"):
+                    self._send(400, {"title": "mode must be 'error', 'timeout' or 'slow'"})
                     return
                 fault.setdefault("mode", "error")
                 if fault.get("always"):

@@ -79,6 +79,11 @@ class Sink:
         self._control("fail", {"n": n, "mode": mode, "status": status, "delay": delay,
                                "deliver": deliver})  # fmt: skip
 
+    def slow_next(self, n: int = 1, *, delay: float) -> None:
+        """The next ``n`` calls are held ``delay`` seconds, then succeed as usual: a slow
+        provider, so calls made in parallel overlap for certain."""
+        self._control("fail", {"n": n, "mode": "slow", "delay": delay})
+
     def fail_always(self, mode: str = "error", *, status: int = 503,
                     delay: float | None = None) -> None:  # fmt: skip
         """Every call fails until ``recover()``."""

@@ -1,0 +1,48 @@
+"""Fixtures for the auth checks (helpers live in _helpers.py).
+
+``alice`` and ``bob`` are registered once per run: argon2 makes every registration and
+login cost tens of milliseconds on purpose, so the checks keep their accounts few.
+"""
+
+from __future__ import annotations
+
+from concurrent.futures import ThreadPoolExecutor
+
+import httpx
+import pytest
+from _helpers import Account, Accounts, Keys
+
+
+@pytest.fixture(scope="session")
+def session_http(base_url: str):
+    limits = httpx.Limits(max_keepalive_connections=0)
+    with httpx.Client(base_url=base_url, timeout=5, limits=limits) as client:
+        yield client
+
+
+@pytest.fixture
+def accounts(http: httpx.Client) -> Accounts:
+    return Accounts(http)
+
+
+@pytest.fixture(scope="session")
+def _pair(session_http: httpx.Client) -> tuple[Account, Account]:
+    # Side by side: the service hashes both passwords at once, on two cores.
+    with ThreadPoolExecutor(2) as pool:
+        first, second = pool.map(Accounts(session_http).create, ("alice", "bob"))
+    return first, second
+
+
+@pytest.fixture(scope="session")
+def alice(_pair) -> Account:
+    return _pair[0]
+
+
+@pytest.fixture(scope="session")
+def bob(_pair) -> Account:
+    return _pair[1]
+
+
+@pytest.fixture(scope="session")
+def keys(workspace) -> Keys:
+    return Keys(workspace)

@@ -1,0 +1,132 @@
+"""Login: no user enumeration; refresh rotation; roles never from the request; lockout."""
+
+import statistics
+import time
+from concurrent.futures import ThreadPoolExecutor
+
+from _helpers import PASSWORD, json_of, new_email, said
+
+
+def _timed_login(accounts, email, password):
+    t0 = time.perf_counter()
+    response = accounts.login_response(email, password)
+    return response, time.perf_counter() - t0
+
+
+def _comparable(response):
+    try:
+        return response.status_code, response.json()
+    except ValueError:
+        return response.status_code, response.text
+
+
+def test_login_same_answer(accounts):
+    target = accounts.create("known", login=False)
+    wrong, unknown = [], []
+    for _ in range(3):  # below any sensible lockout threshold
+        wrong.append(_timed_login(accounts, target.email, "not the password"))
+        unknown.append(_timed_login(accounts, new_email("nobody"), "not the password"))
+    w, u = wrong[0][0], unknown[0][0]
+    assert not w.is_success and not u.is_success, (
+        f"POST /auth/login with a wrong password answered {said(w)}, and with an unknown "
+        f"email {said(u)}; expected both to be refused (401)."
+    )
+    assert _comparable(w) == _comparable(u), (
+        f"POST /auth/login answers an unknown email with {said(u)} {u.text[:120]!r} but a "
+        f"wrong password with {said(w)} {w.text[:120]!r}. The difference tells an "
+        "attacker which emails have accounts here; expected one answer for both."
+    )
+    t_wrong = statistics.median(t for _, t in wrong)
+    t_unknown = statistics.median(t for _, t in unknown)
+    assert t_unknown >= 0.3 * t_wrong or t_wrong - t_unknown < 0.015, (
+        f"POST /auth/login takes about {t_unknown * 1000:.0f} ms for an unknown email and "
+        f"{t_wrong * 1000:.0f} ms for a wrong password: the same answer, but the timing "
+        "still tells which emails have accounts. Expected about the same time for both."
+    )
+
+
+def test_refresh_rotation(http, accounts, alice):
+    accounts.login(alice)  # a fresh login: a family of its own
+    first = alice.refresh_token
+    assert first, "POST /auth/login answered no refresh_token; expected one."
+    response = http.post("/auth/refresh", json={"refresh_token": first})
+    assert response.status_code == 200, (
+        f"POST /auth/refresh with the refresh token from a login answered {said(response)}; "
+        "expected 200 OK with a new pair of tokens."
+    )
+    body = json_of(response)
+    second = body.get("refresh_token") if isinstance(body, dict) else None
+    assert second and second != first, (
+        "POST /auth/refresh answered without a new refresh_token (or with the same one); "
+        "expected a fresh one each time: rotation."
+    )
+    me = http.get("/users/me", headers={"Authorization": f"Bearer {body.get('access_token')}"})
+    assert me.status_code == 200, (
+        f"GET /users/me with the access token from /auth/refresh answered {said(me)}; expected 200."
+    )
+    replay = http.post("/auth/refresh", json={"refresh_token": first})
+    assert replay.status_code in (400, 401), (
+        f"POST /auth/refresh with a refresh token that was already traded in answered "
+        f"{said(replay)}; expected 401. A stolen refresh token keeps minting access "
+        "tokens for weeks."
+    )
+    after = http.post("/auth/refresh", json={"refresh_token": second})
+    assert after.status_code in (400, 401), (
+        f"After an old refresh token was replayed, its successor still works "
+        f"({said(after)}); expected 401. A replay means two parties hold tokens of this "
+        "login and the service can't tell the thief: expected the whole family revoked."
+    )
+
+
+def test_roles_not_from_request(http, accounts):
+    response, email = accounts.register("climber", role="moderator")
+    if response.status_code == 422:
+        return  # refusing unknown fields is fine too
+    assert response.status_code == 201, (
+        f"POST /auth/register with a role field answered {said(response)}; expected "
+        "201 (the role ignored) or 422 (the field refused)."
+    )
+    body = json_of(response)
+    shown = body.get("role") if isinstance(body, dict) else None
+    assert shown in (None, "reader"), (
+        'POST /auth/register with "role": "moderator" created an account with role '
+        f"{shown!r}. Anyone can sign up with whatever rights they ask for."
+    )
+    login = accounts.login_response(email)
+    assert login.status_code == 200, f"POST /auth/login answered {said(login)}; expected 200."
+    token = json_of(login)["access_token"]
+    headers = {"Authorization": f"Bearer {token}"}
+    created = http.post("/reviews", json={"book_title": "Emma", "rating": 3}, headers=headers)
+    review_id = json_of(created).get("id")
+    response = http.post(f"/moderation/reviews/{review_id}/publish", headers=headers)
+    assert response.status_code == 403, (
+        'An account registered with "role": "moderator" in its request body published a '
+        f"review as a moderator ({said(response)}); expected 403. Roles must come from the "
+        "database, never from what a client sends."
+    )
+
+
+def test_lockout_per_account(accounts):
+    with ThreadPoolExecutor(2) as pool:
+        victim, bystander = pool.map(
+            lambda tag: accounts.create(tag, login=False), ("victim", "bystander")
+        )
+    for _ in range(5):
+        accounts.login_response(victim.email, "guess " + new_email())
+    response = accounts.login_response(victim.email, PASSWORD)
+    assert response.status_code == 429, (
+        f"After 5 failed logins in a row, the right password answered {said(response)}; "
+        "expected 429 Too Many Requests while the account is locked. Without a lockout, "
+        "a password can be guessed at full speed."
+    )
+    retry = response.headers.get("retry-after", "")
+    assert retry.isdigit() and int(retry) > 0, (
+        f"The 429 answer has Retry-After {retry or 'missing'}; expected a number of "
+        "seconds after which the account may try again."
+    )
+    other = accounts.login_response(bystander.email, PASSWORD)
+    assert other.status_code == 200, (
+        f"While one account was locked, another account logging in from the same client "
+        f"answered {said(other)}; expected 200. Lock the account under attack, not the "
+        "address: attackers have many, and everyone behind one office NAT would be locked."
+    )

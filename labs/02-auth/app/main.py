@@ -1,0 +1,30 @@
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+from fastapi.exceptions import RequestValidationError
+from sqlmodel import SQLModel
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from app.api import errors
+from app.api.routes import auth, health, reviews, users
+from app.core.db import engine
+
+
+@asynccontextmanager
+async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+    # Every run starts on a fresh database, so creating the tables here is enough.
+    # A service with data to keep would run migrations (Alembic) before starting.
+    SQLModel.metadata.create_all(engine)
+    yield
+
+
+app = FastAPI(title="Folio accounts and reviews", lifespan=lifespan)
+app.include_router(health.router)
+app.include_router(auth.router)
+app.include_router(users.router)
+app.include_router(reviews.router)
+app.include_router(reviews.moderation)
+app.add_exception_handler(StarletteHTTPException, errors.http_exception_handler)
+app.add_exception_handler(RequestValidationError, errors.validation_exception_handler)
+app.add_exception_handler(Exception, errors.unhandled_exception_handler)

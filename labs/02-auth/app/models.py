@@ -1,0 +1,93 @@
+import uuid
+from datetime import UTC, datetime
+
+from sqlalchemy import DateTime
+from sqlmodel import Field, SQLModel
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+class UserBase(SQLModel):
+    email: str = Field(unique=True, index=True, min_length=3, max_length=255)
+    # TODO: a brand-new account was able to publish reviews, which only moderators may.
+    role: str = Field(default="reader", description="reader or moderator")
+
+
+class UserRegister(UserBase):
+    password: str = Field(min_length=8, max_length=128)
+
+
+class User(UserBase, table=True):
+    __tablename__ = "users"
+
+    id: int | None = Field(default=None, primary_key=True)
+    hashed_password: str
+    created_at: datetime = Field(default_factory=utc_now, sa_type=DateTime(timezone=True))
+
+
+class UserPublic(SQLModel):
+    id: int
+    email: str
+    role: str
+
+
+class Login(SQLModel):
+    email: str
+    password: str
+
+
+class RefreshRequest(SQLModel):
+    refresh_token: str
+
+
+class TokenPair(SQLModel):
+    access_token: str
+    refresh_token: str
+    token_type: str = "bearer"
+    expires_in: int  # seconds the access token is valid
+
+
+class RefreshToken(SQLModel, table=True):
+    __tablename__ = "refresh_tokens"
+
+    id: int | None = Field(default=None, primary_key=True)
+    token_digest: str = Field(unique=True, index=True)
+    user_id: int = Field(foreign_key="users.id", index=True)
+    # Every token rotated from one login shares its family: a replayed token revokes it.
+    family: uuid.UUID = Field(default_factory=uuid.uuid4, index=True)
+    expires_at: datetime = Field(sa_type=DateTime(timezone=True))
+    used_at: datetime | None = Field(default=None, sa_type=DateTime(timezone=True))
+    revoked: bool = False
+
+
+class ReviewBase(SQLModel):
+    book_title: str = Field(min_length=1, max_length=255)
+    rating: int = Field(ge=1, le=5)
+    body: str = Field(default="", max_length=10_000)
+
+
+class ReviewCreate(ReviewBase):
+    pass
+
+
+class ReviewUpdate(SQLModel):
+    book_title: str | None = Field(default=None, min_length=1, max_length=255)
+    rating: int | None = Field(default=None, ge=1, le=5)
+    body: str | None = Field(default=None, max_length=10_000)
+
+
+class Review(ReviewBase, table=True):
+    __tablename__ = "reviews"
+
+    id: int | None = Field(default=None, primary_key=True)
+    owner_id: int = Field(foreign_key="users.id", index=True)
+    # A draft until a moderator publishes it; until then only its author sees it.
+    published: bool = False
+
+
+class ReviewPublic(ReviewBase):
+    id: int
+    owner_id: int
+    published: bool

@@ -1,0 +1,56 @@
+from fastapi import APIRouter, HTTPException, status
+
+from app import crud
+from app.api.deps import SessionDep, unauthorized
+from app.core import security
+from app.core.config import settings
+from app.models import Login, RefreshRequest, TokenPair, UserPublic, UserRegister
+
+router = APIRouter(prefix="/auth", tags=["auth"])
+
+
+def _token_pair(
+    *, session: SessionDep, user_id: int, refresh_token: str | None = None
+) -> TokenPair:
+    return TokenPair(
+        access_token=security.create_access_token(user_id=user_id),
+        refresh_token=refresh_token or crud.issue_refresh_token(session=session, user_id=user_id),
+        expires_in=settings.ACCESS_TOKEN_MINUTES * 60,
+    )
+
+
+@router.post("/register", status_code=status.HTTP_201_CREATED, response_model=UserPublic)
+def register(session: SessionDep, user_in: UserRegister):
+    try:
+        return crud.create_user(session=session, user_in=user_in)
+    except crud.EmailTakenError:
+        raise HTTPException(
+            status.HTTP_409_CONFLICT, detail="An account with this email already exists."
+        ) from None
+
+
+@router.post("/login", response_model=TokenPair)
+def login(session: SessionDep, body: Login):
+    try:
+        user = crud.authenticate(session=session, email=body.email, password=body.password)
+    except crud.AccountLockedError as locked:
+        raise HTTPException(
+            status.HTTP_429_TOO_MANY_REQUESTS,
+            detail="Too many failed logins for this account: try again later.",
+            headers={"Retry-After": str(locked.retry_after)},
+        ) from None
+    if user is None:
+        # One answer for an unknown email and a wrong password: which of the two was
+        # wrong would tell an attacker which emails have accounts.
+        raise unauthorized("Incorrect email or password.")
+    assert user.id is not None
+    return _token_pair(session=session, user_id=user.id)
+
+
+@router.post("/refresh", response_model=TokenPair)
+def refresh(session: SessionDep, body: RefreshRequest):
+    rotated = crud.rotate_refresh_token(session=session, token=body.refresh_token)
+    if rotated is None:
+        raise unauthorized("The refresh token is not valid: log in again.", error="invalid_token")
+    user_id, new_refresh = rotated
+    return _token_pair(session=session, user_id=user_id, refresh_token=new_refresh)
