@@ -56,6 +56,7 @@ class RunningService:
         if not (self.admin_url and self.database_url):
             raise RuntimeError("this lab has no PostgreSQL database")
         return StatementLog(self.admin_url, self.database_url)
+
     #: The lab's provider sinks by name (``svc.sinks["payments"].count(key)``), as in checks.
     sinks: dict[str, Any] = field(default_factory=dict)
 
@@ -170,9 +171,7 @@ class LabHandle:
             for fn in reversed(cleanup):
                 fn()
             raise
-        return RunningService(
-            svc.url, db_url, redis_url, log_path, svc, cleanup, admin, opened
-        )
+        return RunningService(svc.url, db_url, redis_url, log_path, svc, cleanup, admin, opened)
 
     def check(self, show: bool = True, listener: runner.Listener | None = None) -> RunResult:
         """Run the hidden checks, exactly as `lab check` does; returns the result."""
