@@ -8,7 +8,6 @@ from typing import Any
 
 import redis
 from dogpile.cache import make_region
-from dogpile.cache.api import NO_VALUE
 
 from app.core.config import settings
 
@@ -46,5 +45,3 @@ def invalidate(*keys: str) -> None:
     except redis.RedisError as exc:
         log.warning("cache unavailable (%s); could not invalidate %s", exc, keys)
 
-
-__all__ = ["NO_VALUE", "cached", "invalidate"]
