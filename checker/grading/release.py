@@ -85,12 +85,31 @@ def checks_of_file(path: Path) -> set[str]:
     return ids
 
 
+def _multiline_state(line: str, quote: str | None) -> str | None:
+    """The multi-line string (\'\'\' or \"\"\") open after ``line``, given the one open
+    before it: a line like ``["a", "b"]`` inside a mutation's text is no table header."""
+    i = 0
+    while i < len(line):
+        if quote is None and line[i] == "#":
+            break
+        for q in ("'''", '"""'):
+            if line.startswith(q, i) and quote in (None, q):
+                quote = None if quote else q
+                i += 2
+                break
+        i += 1
+    return quote
+
+
 def student_manifest(text: str, hidden: set[str]) -> tuple[str, int]:
     """lab.toml without its [[bugs]] tables and without the hidden checks' [[checks]]
     tables; comments directly above a removed table go with it. Returns (text, bugs)."""
     blocks: list[list[str]] = [[]]
+    quote: str | None = None  # the multi-line string we are inside, if any
     for line in text.splitlines(keepends=True):
-        if _HEADER.match(line):
+        starts_table = quote is None and _HEADER.match(line)
+        quote = _multiline_state(line, quote)
+        if starts_table:
             current = blocks[-1]
             lead: list[str] = []
             while current and (current[-1].strip() == "" or current[-1].lstrip().startswith("#")):
