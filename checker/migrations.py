@@ -10,15 +10,23 @@ migrated clone becomes a template of its own, named after the base template and 
 fingerprint of the migration files (alembic.ini and everything in its script folder).
 The next run with the same migrations clones it directly; an edit to any migration
 builds a new one and drops the previous one of that lab.
+
+While the upgrade runs on the data, the same migrations also make a round trip on an
+empty database of their own (checker.migration_roundtrip: upgrade, downgrade to the
+template's own revision, upgrade again). The result is stored in the migrated template,
+in ``lab_meta.migrations_round_trip`` (outside the learner's ``public`` schema), so every
+run cloned from it can judge reversibility without redoing it.
 """
 
 from __future__ import annotations
 
 import configparser
 import hashlib
+import json
 import os
 import subprocess
 import sys
+import threading
 from collections.abc import Callable
 from pathlib import Path
 
@@ -70,8 +78,14 @@ def migrated_template(
 ) -> str:
     """The name of a template holding ``base`` with the workspace's migrations applied
     (built now if these migrations were never applied to this base)."""
+    from .migration_roundtrip import SCRIPT_VERSION
+
     files = migration_files(workspace, config)
-    fp = fingerprint(base, *(f"{p.relative_to(workspace)}\0{p.read_text('utf-8')}" for p in files))
+    fp = fingerprint(
+        base,
+        SCRIPT_VERSION,
+        *(f"{p.relative_to(workspace)}\0{p.read_text('utf-8')}" for p in files),
+    )
     prefix = f"{base[:48]}_m"
     name = f"{prefix}{fp}"
     with _connect(admin_url) as conn:
@@ -86,7 +100,20 @@ def migrated_template(
                 on_progress("applying your migrations (alembic upgrade head)")
             scratch, url = create_run_database(admin_url, base, "migrate")
             try:
-                _upgrade(workspace, config, {**env, "DATABASE_URL": url}, log_path)
+                baseline = _revision(url)
+                trip: dict = {}
+                worker = threading.Thread(
+                    target=_round_trip, args=(trip, workspace, config, admin_url, baseline, env),
+                    daemon=True,
+                )  # fmt: skip
+                if baseline:
+                    worker.start()
+                try:
+                    _upgrade(workspace, config, {**env, "DATABASE_URL": url}, log_path)
+                finally:
+                    if baseline:
+                        worker.join()
+                _record_round_trip(url, baseline, trip)
             except BaseException:
                 drop_database(admin_url, scratch)
                 raise
@@ -133,4 +160,42 @@ def _upgrade(workspace: Path, config: str, env: dict[str, str], log_path: Path) 
             f"Your migrations failed (alembic upgrade head exited with {code}), so the "
             "checks could not run. The end of its output says why.",
             detail=process.tail(log_path),
+        )
+
+
+def _revision(url: str) -> str | None:
+    """The Alembic revision the base template is at (None when it has none)."""
+    import psycopg
+
+    with psycopg.connect(url, autocommit=True, connect_timeout=10) as conn:
+        if not conn.execute("SELECT to_regclass('public.alembic_version')").fetchone()[0]:
+            return None
+        row = conn.execute("SELECT version_num FROM alembic_version").fetchone()
+        return row[0] if row else None
+
+
+def _round_trip(into: dict, workspace, config, admin_url, baseline, env) -> None:
+    from .migration_roundtrip import round_trip
+
+    try:
+        result = round_trip(workspace, config, admin_url, baseline, env)
+        into["steps"] = [vars(step) for step in result.steps]
+        into["problem"] = result.problem
+        into["output"] = result.output
+    except Exception as exc:  # recorded; the check says the round trip could not be made
+        into["problem"] = f"could not be made ({exc})"
+
+
+def _record_round_trip(url: str, baseline: str | None, trip: dict) -> None:
+    import psycopg
+
+    with psycopg.connect(url, autocommit=True, connect_timeout=10) as conn:
+        conn.execute("CREATE SCHEMA IF NOT EXISTS lab_meta")
+        conn.execute(
+            "CREATE TABLE IF NOT EXISTS lab_meta.migrations_round_trip"
+            " (baseline text, result jsonb NOT NULL)"
+        )
+        conn.execute(
+            "INSERT INTO lab_meta.migrations_round_trip VALUES (%s, %s)",
+            (baseline, json.dumps(trip)),
         )

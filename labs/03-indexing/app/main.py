@@ -1,6 +1,6 @@
 from fastapi import FastAPI
 
-from app.api.routes import customers, health
+from app.api.routes import customers, health, orders
 
 # The schema comes from the migrations in migrations/ (applied by `lab check` before the
 # service starts, or by `alembic upgrade head`), the data with the database: every run
@@ -8,3 +8,4 @@ from app.api.routes import customers, health
 app = FastAPI(title="Folio order history")
 app.include_router(health.router)
 app.include_router(customers.router)
+app.include_router(orders.router)

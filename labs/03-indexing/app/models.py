@@ -31,3 +31,10 @@ class OrderPublic(SQLModel):
     status: str
     created_at: datetime
     total_cents: int
+
+
+class OrderPage(SQLModel):
+    orders: list[OrderPublic]
+    next_cursor: str | None = Field(
+        default=None, description="pass it as ?cursor= for the next page; null on the last"
+    )

@@ -31,3 +31,16 @@ def test_unknown_email_is_404(client):
 def test_explain_shows_a_plan(explain):
     plan = explain("SELECT id FROM customer WHERE id = %s", 777)
     assert "customer_pkey" in plan
+
+
+def test_history_pages_follow_each_other(client):
+    first = client.get("/orders", params={"limit": 5}).json()
+    second = client.get("/orders", params={"limit": 5, "cursor": first["next_cursor"]}).json()
+    both = first["orders"] + second["orders"]
+    keys = [(order["created_at"], order["id"]) for order in both]
+    assert keys == sorted(keys, reverse=True)  # newest first, across the two pages
+    assert len({order["id"] for order in both}) == 10  # none repeated
+
+
+def test_a_made_up_cursor_is_400(client):
+    assert client.get("/orders", params={"cursor": "not-a-cursor"}).status_code == 400

@@ -25,6 +25,14 @@ def upgrade() -> None:
             ["customer_id", "status", "created_at", "id"],
             postgresql_concurrently=True,
         )
+        # The order history pages by (created_at, id): the keyset condition
+        # (created_at, id) < (last page's row) is one range of this index, read backwards.
+        op.create_index(
+            "ix_orders_created_at_id",
+            "orders",
+            ["created_at", "id"],
+            postgresql_concurrently=True,
+        )
         # The query compares lower(email): only an index on that expression can answer.
         op.create_index(
             "ix_customer_email_lower",
@@ -45,3 +53,4 @@ def downgrade() -> None:
         op.drop_index(
             "ix_orders_customer_status_created", table_name="orders", postgresql_concurrently=True
         )
+        op.drop_index("ix_orders_created_at_id", table_name="orders", postgresql_concurrently=True)
