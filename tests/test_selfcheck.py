@@ -43,7 +43,8 @@ def verdicts(lab: Lab, ws: Workspace) -> dict[str, str]:
         assert result.error is None, f"the run could not be judged: {result.error}"
         seen.append({c.id: c.status for c in result.checks})
         if seen[0] != seen[-1]:
-            pytest.fail(f"verdicts differ between reruns:\n{seen[0]}\n{seen[-1]}")
+            why = {c.id: c.message for c in result.checks if c.status != seen[0].get(c.id)}
+            pytest.fail(f"verdicts differ between reruns:\n{seen[0]}\n{seen[-1]}\n{why}")
     return seen[0]
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import time
 
-from checker.observe.rq import registries, rq_job
+from checker.observe.rq import queue_names, registries, rq_job
 
 MONTH = "2026-03"  # a month with sales
 EMPTY_MONTH = "1999-01"  # a month without: the report cannot be built
@@ -59,3 +59,18 @@ def for_order(calls: list[dict], order_id: int) -> list[dict]:
     return [
         c for c in calls if isinstance(c["body"], dict) and c["body"].get("order_id") == order_id
     ]
+
+
+def wait_until_idle(timeout: float = 20.0) -> bool:
+    """Wait until no job of an earlier check is queued, running or scheduled, so this
+    check's job is not stuck behind it (the worker takes one job at a time)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        busy = False
+        for name in queue_names(redis_url()):
+            reg = registries(redis_url(), name)
+            busy = busy or any(reg[k] for k in ("queued", "started", "scheduled"))
+        if not busy:
+            return True
+        time.sleep(0.1)
+    return False

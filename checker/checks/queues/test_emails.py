@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 
-from _helpers import for_order, redis_url
+from _helpers import for_order, redis_url, wait_until_idle
 
 from checker.observe.rq import rq_job
 
@@ -27,6 +27,7 @@ def _wait(predicate, timeout: float) -> bool:
 
 
 def test_retries_with_backoff(http, sinks, measure):
+    wait_until_idle()
     email = sinks["email"]
     email.fail_next(2)
     order = _order(http)
@@ -39,7 +40,10 @@ def test_retries_with_backoff(http, sinks, measure):
         f"the provider failed twice (503) and then worked, but order {order}'s confirmation "
         f"was never sent: {len(calls)} attempt(s)"
     )
-    assert all(g >= 0.5 for g in gaps[:2]), (
+    # rq stores a retry's time in whole seconds and its scheduler wakes once a second, so
+    # one gap of a 1 s interval can be as short as a few ms; the longest of the first two
+    # is >= 0.5 s whenever the job waits at all (retries with no interval come at once).
+    assert max(gaps[:2], default=0) >= 0.5, (
         f"the attempts came {gaps} s apart; expected a wait before each retry, so a "
         "struggling provider gets time to recover"
     )
@@ -50,6 +54,7 @@ def test_retries_with_backoff(http, sinks, measure):
 
 
 def test_worker_crash_no_duplicate(http, sinks, worker, measure):
+    wait_until_idle()
     email = sinks["email"]
     # A provider that, like most, recognises a repeated Idempotency-Key. This once, it
     # sends the email but its answer never reaches the worker, which dies meanwhile.
