@@ -255,6 +255,21 @@ def db():
 
 
 @pytest.fixture(scope="session")
+def statements():
+    """The run database's pg_stat_statements (``checker.observe.postgres.StatementLog``);
+    on a server that lacks it, the check skips, saying how to enable it."""
+    from checker.errors import StatementsUnavailable
+    from checker.observe.postgres import StatementLog
+
+    try:
+        log = StatementLog.from_env()
+    except StatementsUnavailable as exc:
+        pytest.skip(exc.message)
+    with log:
+        yield log
+
+
+@pytest.fixture(scope="session")
 def redis():
     import redis as redis_lib
 
