@@ -13,6 +13,8 @@ What a hidden check can use (fixtures):
 ``redis``      a redis client on this run's own Redis db (labs that declare redis)
 ``measure``    ``measure(name, value)`` records a number into the result's measurements
 ``note``       ``note(text)``: what a passing check found (its message, shown beside it)
+``rng``        a ``random.Random`` seeded from the run's seed (``LAB_SEED``) and the check's
+               id: probe values drawn per run, replayable with the same seed
 ``workspace``  the path of the learner's code, to read files (never to import them)
 ``sinks``      the run's provider sinks by name (``sinks["email"]``), each reset before
                the test: a ``checker.observe.sinks.Sink`` (labs that declare ``sinks``)
@@ -28,7 +30,8 @@ the check an error, with the exception's message, never a fail.
 
 How a check reports: one check id per test function, taken from
 ``@pytest.mark.check("id")`` or else from the name ``test_<id>``. A failed
-``assert cond, "message"`` becomes the learner-facing message (the run uses
+``assert cond, "message"`` (or ``checker.verdict.fail(kind, message)``, which also names
+the failure's kind so the report can show the hint for it) becomes the learner-facing message (the run uses
 ``--assert=plain``, so the hidden code is never quoted). Messages should say what was
 expected and what the service did, in the learner's terms.
 
@@ -114,6 +117,11 @@ def pytest_collection_finish(session: pytest.Session) -> None:
         os.environ.update(json.loads(urls))
 
 
+def _kind_of(excinfo: pytest.ExceptionInfo[BaseException] | None) -> str:
+    """The failure kind a check named (``checker.verdict``), or ``""``."""
+    return getattr(excinfo.value, "kind", "") if excinfo is not None else ""
+
+
 def _describe(excinfo: pytest.ExceptionInfo[BaseException]) -> tuple[str, str]:
     """(status, learner-facing message) for an exception raised inside a check."""
     import httpx
@@ -159,7 +167,8 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]):
     report: pytest.TestReport = outcome.get_result()
     cid = check_id_of(item)
     entry = _RESULTS.setdefault(
-        cid, {"id": cid, "status": "pass", "message": "", "duration_s": 0.0, "tests": 0}
+        cid,
+        {"id": cid, "status": "pass", "message": "", "kind": "", "duration_s": 0.0, "tests": 0},
     )
     entry["duration_s"] += call.duration
     if report.when == "call":
@@ -184,6 +193,7 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]):
     if rank[status] > rank[entry["status"]]:
         entry["status"] = status
         entry["message"] = message
+        entry["kind"] = _kind_of(call.excinfo) if status == "fail" else ""
 
 
 def _is_service_fault(excinfo: pytest.ExceptionInfo[BaseException] | None) -> bool:
@@ -339,6 +349,17 @@ def note(request: pytest.FixtureRequest):
         _NOTES[cid] = text
 
     return record
+
+
+@pytest.fixture
+def rng(request: pytest.FixtureRequest):
+    """A ``random.Random`` for this check's probe values: seeded from the run's seed
+    (``LAB_SEED``, recorded in the result) and the check's id, so values differ per run
+    (a service cannot special-case them) yet a run replays exactly with its seed."""
+    import random
+
+    seed = os.environ.get("LAB_SEED") or "0"
+    return random.Random(f"{seed}:{check_id_of(request.node)}")
 
 
 @pytest.fixture

@@ -25,6 +25,7 @@ class CheckResult:
     message: str = ""
     hint: str = ""
     duration_s: float = 0.0
+    kind: str = ""  # why it failed, when the check named it (checker.verdict); "" otherwise
     bonus: bool = False
 
     @property
@@ -96,6 +97,7 @@ class RunResult:
                     "message": c.message,
                     "hint": c.hint,
                     "duration_s": round(c.duration_s, 3),
+                    **({"kind": c.kind} if c.kind else {}),
                     **({"bonus": True} if c.bonus else {}),
                 }
                 for c in self.checks
@@ -128,6 +130,7 @@ class RunResult:
                     message=c.get("message", ""),
                     hint=c.get("hint", ""),
                     duration_s=c.get("duration_s", 0.0),
+                    kind=c.get("kind", ""),
                     bonus=c.get("bonus", False),
                 )
             )

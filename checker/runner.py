@@ -421,6 +421,7 @@ def _collect(result, checks, service, by_id, done, emit, *, deadline) -> None:
                     status=ev["status"],
                     points=check.points,
                     message=ev.get("message", ""),
+                    kind=ev.get("kind", ""),
                     duration_s=ev.get("duration_s", 0.0),
                     bonus=check.bonus,
                 )
