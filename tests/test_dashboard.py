@@ -1,14 +1,21 @@
 """`lab dashboard` in a real headless Chromium (Debian's, driven by Playwright).
 
-The gradebook holds signed results of three students (one with two attempts), with the
-verdicts the generated class gives (starter, solution, a known-wrong scenario). The
-tests sign in as the instructor and as a student, assert what the pages show, save
-screenshots in test-artifacts/, and prove that anonymous and cross-student access are
-refused. Never `playwright install`: the browser is /usr/bin/chromium.
+The gradebook holds signed results with known numbers: four students of the crud lab
+(ada's starter then her solution, bob's starter, and cy and dee with the same known-wrong
+scenario, their failing check naming the kind ``wrong-status``) and ada's auth starter.
+The tests sign in as the instructor and as students, assert the numbers each page shows
+(heatmap, totals, charts' text, failure groups and their CSV, a student's own view), scan
+every page with axe-core (vendored in tests/vendor/axe-core, injected into the page) for
+serious or critical violations, save screenshots and the axe results in test-artifacts/
+(gitignored), and prove that anonymous and cross-student access are refused.
+Never `playwright install`: the browser is Debian's chromium (see ``chromium()``).
 """
 
 from __future__ import annotations
 
+import csv
+import io
+import json
 import os
 import shutil
 import subprocess
@@ -21,7 +28,7 @@ import pytest
 
 from checker.catalog import Catalog
 from checker.grading.dashboard import instructor_password, student_token
-from checker.grading.gradebook import Gradebook
+from checker.grading.gradebook import Gradebook, message_shape
 from checker.grading.sample import variants
 from checker.grading.signing import load_key, sign
 from checker.results import CheckResult, RunResult
@@ -29,20 +36,33 @@ from checker.services.base import free_port
 
 from .conftest import ROOT
 
-CHROMIUM = "/usr/bin/chromium"
 ARTIFACTS = ROOT / "test-artifacts"
+AXE = Path(__file__).parent / "vendor" / "axe-core" / "axe.min.js"
 ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
         "--disable-component-update", "--disable-sync", "--no-first-run"]  # fmt: skip
+LAPTOP = {"width": 1366, "height": 768}
 
 
-def _result(lab, student: str, verdicts: dict[str, str]) -> dict:
+def chromium() -> str:
+    """The browser the tests drive: Debian's chromium (``LAB_CHROMIUM`` may point at
+    another build). Never a Playwright download."""
+    path = os.environ.get("LAB_CHROMIUM") or shutil.which("chromium") or "/usr/bin/chromium"
+    if not Path(path).exists():
+        pytest.fail(f"{path} is missing: apt-get install -y chromium (.ci/run does)")
+    return path
+
+
+def _result(lab, student: str, verdicts: dict[str, str], day: str, kinds=None) -> dict:
     run = RunResult(
-        lab=lab.id, target=f"{student}:{lab.dirname}", started_at="2026-01-01T00:00:00+00:00"
+        lab=lab.id, target=f"{student}:{lab.dirname}", started_at=f"{day}T10:00:00+00:00"
     )
     for c in lab.checks:
         status = verdicts[c.id]
-        msg = "" if status == "pass" else f"expected what {c.title.lower()} says"
-        run.checks.append(CheckResult(c.id, c.title, status, c.points, msg))
+        kind, msg = (kinds or {}).get(c.id, ("", f"expected what {c.title.lower()} says"))
+        if status == "pass":
+            kind, msg = "", ""
+        hint = f"Hint about {c.id}." if status != "pass" else ""
+        run.checks.append(CheckResult(c.id, c.title, status, c.points, msg, hint, kind=kind))
     run.settle()
     return {**run.to_dict(), "student": student}
 
@@ -52,18 +72,26 @@ def dashboard(tmp_path_factory):
     base = tmp_path_factory.mktemp("dashboard")
     os.environ["LAB_INSTRUCTOR_HOME"] = str(base / "instructor")
     key = load_key()
-    lab = Catalog(ROOT).get("crud")
-    kinds = {name: v for name, v, _ in variants(lab)}
+    catalog = Catalog(ROOT)
+    crud, auth = catalog.get("crud"), catalog.get("auth")
+    kinds = {name: v for name, v, _ in variants(crud)}
     wrong = next(n for n in kinds if n.startswith("wrong-"))
+    wrong_checks = sorted(c for c, s in kinds[wrong].items() if s != "pass")
+    auth_starter = next(v for name, v, _ in variants(auth) if name == "starter")
     url = f"sqlite:///{base / 'gradebook.db'}"
     book = Gradebook(url)
-    for student, kind in (
-        ("ada", "starter"),
-        ("ada", "solution"),
-        ("bob", "starter"),
-        ("cy", wrong),
-    ):
-        book.record("b1", sign(_result(lab, student, kinds[kind]), key))
+    d1, d2 = "2026-01-01", "2026-01-02"
+    for doc in (
+        _result(crud, "ada", kinds["starter"], d1),
+        _result(auth, "ada", auth_starter, d1),
+        _result(crud, "bob", kinds["starter"], d1),
+        _result(crud, "ada", kinds["solution"], d2),
+        _result(crud, "cy", kinds[wrong], d2,
+                dict.fromkeys(wrong_checks, ("wrong-status", "expected 409 Conflict, got 400"))),
+        _result(crud, "dee", kinds[wrong], d2,
+                dict.fromkeys(wrong_checks, ("wrong-status", "expected 409 Conflict, got 500"))),
+    ):  # fmt: skip
+        book.record("b1", sign(doc, key))
     book.close()
     port = free_port()
     with open(base / "dashboard.log", "wb") as log:
@@ -82,7 +110,8 @@ def dashboard(tmp_path_factory):
                 base / "dashboard.log"
             ).read_text()
             time.sleep(0.2)
-    yield {"url": base_url, "key": key, "lab": lab, "kinds": kinds, "wrong": wrong}
+    yield {"url": base_url, "key": key, "crud": crud, "kinds": kinds, "wrong": wrong,
+           "wrong_checks": wrong_checks}  # fmt: skip
     proc.terminate()
     proc.wait(timeout=10)
     os.environ.pop("LAB_INSTRUCTOR_HOME", None)
@@ -90,30 +119,82 @@ def dashboard(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def browser(tmp_path_factory):
-    if not Path(CHROMIUM).exists():
-        pytest.fail(f"{CHROMIUM} is missing: apt-get install chromium (.ci/run does)")
+    exe = chromium()
     from playwright.sync_api import sync_playwright
 
     profile = tmp_path_factory.mktemp("chromium-profile")
     with sync_playwright() as pw:
         ctx = pw.chromium.launch_persistent_context(
-            str(profile), executable_path=CHROMIUM, headless=True, args=ARGS
+            str(profile), executable_path=exe, headless=True, args=ARGS, viewport=LAPTOP
         )
         yield ctx
         ctx.close()
     shutil.rmtree(profile, ignore_errors=True)
 
 
+def _sign_in(browser, url: str, secret: str):
+    browser.clear_cookies()
+    page = browser.new_page()
+    page.goto(url + "/login")
+    page.fill("input[name=secret]", secret)
+    page.click("button[type=submit]")
+    page.wait_for_load_state()
+    return page
+
+
+def _shot(page, name: str) -> None:
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / f"dashboard-{name}.png"), full_page=True)
+
+
+def _axe(page, name: str) -> list[dict]:
+    """axe-core's violations on the page that are serious or critical (all of them are
+    written to test-artifacts/axe-NAME.json)."""
+    page.add_script_tag(path=str(AXE))
+    result = page.evaluate("async () => await axe.run(document)")
+    ARTIFACTS.mkdir(exist_ok=True)
+    (ARTIFACTS / f"axe-{name}.json").write_text(
+        json.dumps(
+            {"url": page.url, "violations": result["violations"], "passes": len(result["passes"])},
+            indent=2,
+        )  # fmt: skip
+    )
+    assert result["passes"], "axe ran no rule: the scan did not happen"
+    return [
+        {
+            "id": v["id"],
+            "impact": v["impact"],
+            "help": v["help"],
+            "nodes": [n["target"] for n in v["nodes"]][:5],
+        }  # fmt: skip
+        for v in result["violations"]
+        if v["impact"] in ("serious", "critical")
+    ]
+
+
+def test_message_shapes_group_values_out():
+    assert message_shape("expected 409 Conflict, got 400") == message_shape(
+        "expected 201 Conflict, got 500"
+    )
+    assert (
+        message_shape("GET /books/3f2a9c01b7 read 'x' at 1.5 s") == "GET /books/ID read '…' at N s"
+    )
+    assert message_shape("no Location header") != message_shape("no ETag header")
+
+
 def test_anonymous_and_forged_sessions_are_refused(dashboard):
     url = dashboard["url"]
-    for path in ("/", "/students/ada/labs/crud"):
+    for path in ("/", "/students/ada", "/students/ada/labs/crud", "/failures", "/failures/x.csv"):
         r = httpx.get(url + path, follow_redirects=False)
-        assert r.status_code == 303 and r.headers["location"] == "/login"
+        assert r.status_code == 303 and r.headers["location"] == "/login", path
     forged = {"lab_session": "instructor|instructor|9999999999|" + "0" * 64}
     r = httpx.get(url + "/", cookies=forged, follow_redirects=False)
     assert r.status_code == 303
     r = httpx.post(url + "/login", data={"secret": "ada.000000000000000000000000"})
     assert r.status_code == 401 and "ada" not in r.text
+    # the stylesheets are served by the dashboard itself: nothing comes from a CDN
+    css = httpx.get(url + "/static/pico.fluid.classless.min.css")
+    assert css.status_code == 200 and "Pico CSS" in css.text[:400]
 
 
 def test_instructor_sees_the_class_and_drills_down(dashboard, browser):
@@ -124,49 +205,127 @@ def test_instructor_sees_the_class_and_drills_down(dashboard, browser):
     page.fill("input[name=secret]", "not the password")
     page.click("button[type=submit]")
     assert "neither the instructor password" in page.locator("#error").inner_text()
+    assert not _axe(page, "login")
     page.fill("input[name=secret]", instructor_password(dashboard["key"]))
     page.click("button[type=submit]")
     page.wait_for_selector("#matrix")
+    assert page.inner_text("header").startswith("Backend Lab")
+    # the summary
+    assert page.inner_text("#n-students") == "4"
+    assert page.inner_text("#n-labs") == "2"
+    assert page.inner_text("#n-runs") == "6"
+    assert page.inner_text("#pass-rate") == "20 %"  # 1 of 5 started labs
+    # the heatmap: a row per student, the course's lab order, score and runs per cell
     rows = page.locator("#matrix tbody tr")
-    assert [r.get_attribute("data-student") for r in rows.all()] == ["ada", "bob", "cy"]
-    ada = page.locator("tr[data-student=ada]").inner_text()
-    assert "20/20" in ada and "2 attempts" in ada
-    assert "1/20" in page.locator("tr[data-student=bob]").inner_text()
-    hardest = page.locator("#hardest tbody tr").all()
-    assert hardest, "the checks most students fail are listed"
-    # bob's starter fails every planted bug; cy's wrong scenario fails one of them too.
-    cy_fails = {c for c, s in dashboard["kinds"][dashboard["wrong"]].items() if s != "pass"}
-    top = hardest[0].inner_text()
-    assert "2 of 3" in top and any(c in top for c in cy_fails)
-    ARTIFACTS.mkdir(exist_ok=True)
-    page.screenshot(path=str(ARTIFACTS / "dashboard-instructor.png"), full_page=True)
-    page.click("tr[data-student=ada] a")
+    assert [r.get_attribute("data-student") for r in rows.all()] == ["ada", "bob", "cy", "dee"]
+    heads = page.locator("#matrix thead th").all_inner_texts()
+    assert [h.strip(" ▲▼") for h in heads] == ["student", "total", "crud", "auth"]
+    ada = page.locator("tr[data-student=ada] td[data-lab=crud] a")
+    assert " ".join(ada.text_content().split()) == "20 of 20, ×2 runs✓, passed"
+    names = page.locator("tr[data-student=ada] td[data-lab=crud] a [aria-hidden=true]")
+    assert names.all_text_contents() == ["×", "✓"]  # what a screen reader skips
+    assert "h10" in page.locator("tr[data-student=ada] td[data-lab=crud]").get_attribute("class")
+    assert page.locator("tr[data-student=bob] td[data-lab=crud] .score").inner_text() == "1"
+    assert page.locator("tr[data-student=bob] td[data-lab=auth]").text_content() == "–not handed in"
+    assert page.locator("tr[data-student=cy] td.total").inner_text() == "18/20"
+    # the charts say their numbers in words
+    daily = page.locator("svg.daily").get_attribute("aria-label")
+    assert "from 2026-01-01 to 2026-01-02: 6 runs, 1 passed (17%)" in daily
+    crud_hist = page.locator("#distributions figure[data-lab=crud] svg").get_attribute("aria-label")
+    assert crud_hist.startswith("crud: best scores of 4 students; 1 with full marks, 1 under 10 %")
+    # the checks most students fail: the known-wrong scenario's check, by bob, cy and dee
+    top = page.locator("#hardest tbody tr").first.inner_text()
+    assert "3 of 4" in top
+    assert not _axe(page, "class")
+    assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth"), (
+        "the page scrolls sideways on a laptop screen"
+    )
+    _shot(page, "instructor")
+    # keyboard: the first Tab reaches "Skip to content"; the filter works from the keyboard
+    page.keyboard.press("Tab")
+    assert page.evaluate("document.activeElement.textContent") == "Skip to content"
+    page.focus("input[name=q]")
+    page.keyboard.type("b")
+    page.keyboard.press("Enter")
+    page.wait_for_url("**/?q=b*")
+    assert [r.get_attribute("data-student") for r in rows.all()] == ["bob"]
+    # filter by lab and status, sort by total
+    page.goto(dashboard["url"] + "/?lab=auth&status=none")
+    assert [r.get_attribute("data-student") for r in rows.all()] == ["bob", "cy", "dee"]
+    assert page.locator("#matrix thead th").count() == 3  # student, total, auth
+    page.goto(dashboard["url"] + "/?lab=crud&status=pass")
+    assert [r.get_attribute("data-student") for r in rows.all()] == ["ada"]
+    page.goto(dashboard["url"] + "/?sort=total&desc=1")
+    assert [r.get_attribute("data-student") for r in rows.all()] == ["ada", "cy", "dee", "bob"]
+    page.goto(dashboard["url"] + "/?sort=crud")
+    assert [r.get_attribute("data-student") for r in rows.all()] == ["bob", "cy", "dee", "ada"]
+    # drill down: a cell links to that student's lab
+    page.goto(dashboard["url"] + "/")
+    page.click("tr[data-student=ada] td[data-lab=crud] a")
     page.wait_for_selector("#history")
-    assert "2 graded runs; best 20/20" in page.inner_text("body")
+    assert page.inner_text("#summary") == "2 graded runs; best 20/20."
     row = page.locator("tr[data-check=create_returns_201]")
     assert [v.get_attribute("title") for v in row.locator(".v").all()] == ["fail", "pass"]
-    page.screenshot(path=str(ARTIFACTS / "dashboard-history.png"), full_page=True)
+    assert not _axe(page, "history")
+    _shot(page, "history")
+    page.goto(dashboard["url"] + "/students/bob")
+    assert page.inner_text("h1") == "bob"
+    assert not _axe(page, "student-as-instructor")
     page.close()
 
 
-def test_student_sees_only_their_own_rows(dashboard, browser):
-    browser.clear_cookies()
-    page = browser.new_page()
-    page.goto(dashboard["url"] + "/login")
-    page.fill("input[name=secret]", student_token(dashboard["key"], "bob"))
-    page.click("button[type=submit]")
-    page.wait_for_selector("#matrix")
-    assert page.inner_text("#who") == "bob"
-    students = [r.get_attribute("data-student") for r in page.locator("#matrix tbody tr").all()]
-    assert students == ["bob"]
-    assert page.locator("#hardest").count() == 0
-    ARTIFACTS.mkdir(exist_ok=True)
-    page.screenshot(path=str(ARTIFACTS / "dashboard-student.png"), full_page=True)
-    response = page.goto(dashboard["url"] + "/students/ada/labs/crud")
-    assert response.status == 403
-    assert page.inner_text("#denied") == "Not allowed"
-    assert "20/20" not in page.inner_text("body")
-    response = page.goto(dashboard["url"] + "/students/bob/labs/crud")
-    assert response.status == 200 and "bob · crud" in page.inner_text("h1")
+def test_failures_grouped_by_kind_and_exported(dashboard, browser):
+    page = _sign_in(browser, dashboard["url"], instructor_password(dashboard["key"]))
+    page.goto(dashboard["url"] + "/failures?lab=crud")
+    check = dashboard["wrong_checks"][0]
+    section = page.locator(f"section.check[data-check={check}]")
+    assert "3 of 4 students" in section.locator("h3").inner_text()
+    groups = section.locator("tr.group").all()
+    # cy and dee fail the same way (the kind their check named); bob's message differs
+    assert [(g.get_attribute("data-kind"), g.locator(".count").inner_text()) for g in groups] == [
+        ("wrong-status", "2"),
+        ("", "1"),
+    ]
+    assert groups[0].locator(".who").inner_text() == "cy, dee"
+    assert "expected 409 Conflict, got 400" in groups[0].inner_text()  # one representative
+    assert groups[1].locator(".who").inner_text() == "bob"
+    assert not _axe(page, "failures")
+    _shot(page, "failures")
+    gid = groups[0].get_attribute("data-group")
+    csv_text = page.request.get(f"{dashboard['url']}/failures/{gid}.csv").text()
+    rows = list(csv.reader(io.StringIO(csv_text)))
+    assert rows[0] == ["student", "lab", "check", "kind", "status", "message"]
+    assert [(r[0], r[3]) for r in rows[1:]] == [("cy", "wrong-status"), ("dee", "wrong-status")]
+    page.goto(f"{dashboard['url']}/failures/{gid}")
+    assert "2 students fail this check of crud the same way" in page.inner_text("#group-summary")
+    assert not _axe(page, "group")
+    page.close()
+
+
+def test_student_sees_only_their_own(dashboard, browser):
+    url = dashboard["url"]
+    page = _sign_in(browser, url, student_token(dashboard["key"], "cy"))
+    page.wait_for_selector("#labs")
+    assert page.inner_text("#who") == "cy"
+    assert page.inner_text("h1") == "Your labs"
+    assert [r.get_attribute("data-lab") for r in page.locator("#labs tbody tr").all()] == ["crud"]
+    assert "18/20" in page.inner_text("#labs")
+    check = dashboard["wrong_checks"][0]
+    failing = page.locator(f"article.failing li[data-check={check}]")
+    text = failing.inner_text()
+    assert "wrong-status" in text and "expected 409 Conflict, got 400" in text
+    assert f"Hint about {check}." in text  # the hint they saw
+    body = page.inner_text("body")
+    assert all(other not in body for other in ("ada", "bob", "dee", "got 500"))
+    assert page.locator("svg.daily").count() == 1
+    assert not _axe(page, "student")
+    _shot(page, "student")
+    for path in ("/students/ada", "/students/ada/labs/crud", "/failures"):
+        response = page.goto(url + path)
+        assert response.status == 403, path
+        assert page.inner_text("#denied") == "Not allowed"
+        assert "20/20" not in page.inner_text("body")
+    response = page.goto(url + "/students/cy/labs/crud")
+    assert response.status == 200 and "cy · crud" in page.inner_text("h1")
     page.close()
     browser.clear_cookies()
