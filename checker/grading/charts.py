@@ -72,6 +72,7 @@ def daily(days: Sequence[tuple[str, int, int]], width: int = 720, height: int = 
     pw, ph = width - left - right, height - top_pad - bottom
     most = max(n for _, n, _ in days) or 1
     bw = pw / len(days)
+    barw = min(bw * 0.7, 36)
     parts = []
     # grid and axes
     for frac in (0, 0.5, 1):
@@ -89,7 +90,7 @@ def daily(days: Sequence[tuple[str, int, int]], width: int = 720, height: int = 
         h = ph * n / most
         rate = passed / n if n else 0
         parts.append(
-            f'<rect x="{x + bw * 0.15:.1f}" y="{top_pad + ph - h:.1f}" width="{bw * 0.7:.1f}" '
+            f'<rect x="{x + (bw - barw) / 2:.1f}" y="{top_pad + ph - h:.1f}" width="{barw:.1f}" '
             f'height="{h:.1f}" class="bar"><title>{day}: {n} runs, {passed} passed '
             f"({rate:.0%})</title></rect>"
         )

@@ -343,7 +343,7 @@ def create_app(key: bytes, db_url: str | None = None, course: str | None = None)
         all_labs = ordered(set(book.labs()))
         lab = request.query_params.get("lab", "")
         lab = lab if lab in all_labs else ""
-        groups = book.failure_groups(lab=lab or None)
+        groups = book.failure_groups(lab=lab or None, names=12 if lab else 5)
         by_check: dict[tuple[str, str], list[Any]] = {}
         for g in groups:
             by_check.setdefault((g.lab, g.check_id), []).append(g)

@@ -90,7 +90,10 @@ class GradedFailure(SQLModel, table=True):
     """A failing check of a student's latest run of a lab, and its group (derived)."""
 
     __tablename__ = "graded_failure"
-    __table_args__ = (Index("ix_graded_failure_lab_check", "lab", "check_id", "group_id"),)
+    __table_args__ = (
+        Index("ix_graded_failure_lab_check", "lab", "check_id", "group_id"),
+        Index("ix_graded_failure_group_student", "group_id", "student"),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     student: str = Field(index=True)
@@ -100,7 +103,7 @@ class GradedFailure(SQLModel, table=True):
     title: str
     status: str
     kind: str
-    group_id: str = Field(index=True)  # a short hash of (lab, check, kind or message shape)
+    group_id: str  # a short hash of (lab, check, kind or message shape)
     shape: str  # the message with its values taken out
     message: str = Field(sa_column=Column(Text, nullable=False))
     hint: str = Field(sa_column=Column(Text, nullable=False))
