@@ -410,38 +410,15 @@ class Gradebook:
                     ),
                 )
             )
-            cells = GradedCell.__table__
-            checks = GradedCheck.__table__
-            latest = select(cells.c.last_run_id)
-            failing = conn.execute(
-                select(
-                    checks.c.run_id,
-                    checks.c.student,
-                    checks.c.lab,
-                    checks.c.check_id,
-                    checks.c.title,
-                    checks.c.status,
-                    checks.c.kind,
-                    checks.c.message,
-                    checks.c.hint,
-                ).where(checks.c.run_id.in_(latest), checks.c.status.in_(FAILING))  # fmt: skip
-            ).all()
+            # The failing checks of each latest run, read from its signed result (which
+            # carries the kind and hint even where graded_check predates those columns).
+            latest = select(GradedCell.__table__.c.last_run_id)
             rows = []
-            for r in failing:
-                gid, shape = group_of(r.lab, r.check_id, r.kind, r.message)
-                rows.append(dict(student=r.student, lab=r.lab, run_id=r.run_id,
-                                 check_id=r.check_id, title=r.title, status=r.status,
-                                 kind=r.kind, group_id=gid, shape=shape, message=r.message,
-                                 hint=r.hint))  # fmt: skip
-            # Runs that could not be judged have no checks: their error is the failure.
-            no_checks = conn.execute(
+            for rid, raw in conn.execute(
                 select(runs.c.id, runs.c.result_json).where(
-                    runs.c.id.in_(latest),
-                    runs.c.status == "error",
-                    ~select(checks.c.id).where(checks.c.run_id == runs.c.id).exists(),
-                )  # fmt: skip
-            ).all()
-            for rid, raw in no_checks:
+                    runs.c.id.in_(latest), runs.c.status != "pass"
+                )
+            ):
                 rows.extend(_failures_of(json.loads(raw), rid))
             if rows:
                 conn.execute(GradedFailure.__table__.insert(), rows)
