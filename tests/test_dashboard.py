@@ -374,6 +374,22 @@ def test_recording_one_by_one_keeps_what_a_rebuild_computes(tmp_path: Path):
     assert bulk.record_many("b", (sign(d, b"k" * 32) for d in docs)) == len(docs)
     assert _derived(bulk) == incremental
     assert sum(n for _, n, _ in bulk.daily()) == len(docs)
+    # what the pages read agrees between the two (and runs in this process: warnings fail)
+    lab = docs[0]["lab"]
+    for book in (one, bulk):
+        cells = book.matrix()
+        assert sum(c.attempts for c in cells.values()) == len(docs)
+        assert sum(sum(v) for v in book.distribution().values()) == len(cells)
+        assert {s: t[3] for s, t in book.totals().items()} == {
+            s: sum(1 for k in cells if k[0] == s) for s in {k[0] for k in cells}
+        }
+        assert set(book.lab_column(lab)) == {s for s, lb in cells if lb == lab}
+        assert book.with_status("pass") == {s for (s, _), c in cells.items() if c.passed}
+        groups = book.failure_groups(names=0)
+        assert sum(g.count for g in groups) == len(incremental["failures"])
+        assert all(len(g.students) == g.count for g in groups)
+        assert book.failure_group(groups[0].id)[0].count == groups[0].count
+        assert book.hardest_checks(limit=3)
     one.close()
     bulk.close()
 

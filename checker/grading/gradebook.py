@@ -467,7 +467,7 @@ class Gradebook:
         with self.engine.connect() as conn:
             return {
                 (r[0], r[1]): Cell(r[2], r[3], r[4], r[5], bool(r[6]), r[7], r[8])
-                for r in conn.execute(q).tuples()
+                for r in conn.execute(q)
             }
 
     def totals(self) -> dict[str, tuple[int, int, int, int]]:
@@ -476,9 +476,7 @@ class Gradebook:
         q = select(t.c.student, func.sum(t.c.best), func.sum(t.c.max_score),
                    func.sum(t.c.passed), func.count()).group_by(t.c.student)  # fmt: skip
         with self.engine.connect() as conn:
-            return {
-                r[0]: (int(r[1]), int(r[2]), int(r[3]), int(r[4])) for r in conn.execute(q).tuples()
-            }
+            return {r[0]: (int(r[1]), int(r[2]), int(r[3]), int(r[4])) for r in conn.execute(q)}
 
     def lab_column(self, lab: str) -> dict[str, tuple[float, str]]:
         """student -> (best ratio, status: pass if any run passed, else the latest's)."""
@@ -487,7 +485,7 @@ class Gradebook:
         with self.engine.connect() as conn:
             return {
                 st: (best / mx if mx else 0.0, "pass" if passed else last)
-                for st, best, mx, passed, last in conn.execute(q.where(t.c.lab == lab)).tuples()
+                for st, best, mx, passed, last in conn.execute(q.where(t.c.lab == lab))
             }
 
     def with_status(self, status: str) -> set[str]:
@@ -508,7 +506,7 @@ class Gradebook:
         out: dict[str, list[int]] = {}
         with self.engine.connect() as conn:
             q = select(t.c.lab, bucket, func.count()).group_by(t.c.lab, bucket)
-            for lab, b, n in conn.execute(q).tuples():
+            for lab, b, n in conn.execute(q):
                 out.setdefault(lab, [0] * 11)[max(0, min(10, int(b)))] += int(n)
         return out
 
@@ -570,7 +568,7 @@ class Gradebook:
             nq = select(sub.c.group_id, sub.c.student).order_by(sub.c.group_id, sub.c.student)
             if names:
                 nq = nq.where(sub.c.rn <= names)
-            for gid, student in conn.execute(nq).tuples():
+            for gid, student in conn.execute(nq):
                 groups[gid].students.append(student)
         return sorted(groups.values(), key=lambda g: (g.lab, g.check_id, -g.count, g.shape))
 
