@@ -77,10 +77,11 @@ def daily(days: Sequence[tuple[str, int, int]], width: int = 720, height: int = 
     # grid and axes
     for frac in (0, 0.5, 1):
         y = top_pad + ph * (1 - frac)
+        runs = most * frac
+        label = str(round(runs)) if most >= 10 or runs == int(runs) else ""  # no "0.5 runs"
         parts.append(
             f'<line x1="{left}" y1="{y:.1f}" x2="{left + pw}" y2="{y:.1f}" class="grid"/>'
-            f'<text x="{left - 6}" y="{y + 4:.1f}" class="tick" text-anchor="end">'
-            f"{round(most * frac)}</text>"
+            f'<text x="{left - 6}" y="{y + 4:.1f}" class="tick" text-anchor="end">{label}</text>'
             f'<text x="{left + pw + 6}" y="{y + 4:.1f}" class="tick">{round(frac * 100)} %</text>'
         )
     points = []
