@@ -320,7 +320,7 @@ def test_student_sees_only_their_own(dashboard, browser):
     assert page.locator("svg.daily").count() == 1
     assert not _axe(page, "student")
     _shot(page, "student")
-    for path in ("/students/ada", "/students/ada/labs/crud", "/failures"):
+    for path in ("/students/ada", "/students/ada/labs/crud", "/failures", "/failures/x.csv"):
         response = page.goto(url + path)
         assert response.status == 403, path
         assert page.inner_text("#denied") == "Not allowed"
