@@ -184,16 +184,20 @@ def time_page(c: httpx.Client, path: str, rounds: int) -> tuple[float, float, in
         r = c.get(path)
         times.append((time.perf_counter() - t0) * 1000)
         assert r.status_code == 200
-    return statistics.median(times), max(times), len(r.content)
+    return statistics.median(times), min(times), max(times), len(r.content)
 
 
-def report(backend: str, rows: list[tuple[str, float, float, int]]) -> bool:
+def report(backend: str, rows: list[tuple[str, float, float, float, int]]) -> bool:
     ok = True
-    print(f"\n{backend}: page                          median    worst      size")
-    for name, med, worst, size in rows:
+    load = " / ".join(f"{x:.1f}" for x in os.getloadavg())
+    print(f"\n{backend} (load average {load} on {os.cpu_count()} cores)")
+    print("  page                                  median      best     worst      size")
+    for name, med, best, worst, size in rows:
         flag = "ok" if med <= TARGET_MS else "SLOW"
         ok &= med <= TARGET_MS
-        print(f"  {name:<36} {med:7.1f} ms {worst:7.1f} ms {size / 1024:7.0f} KB  {flag}")
+        print(
+            f"  {name:<36} {med:7.1f} ms {best:6.1f} ms {worst:6.1f} ms {size / 1024:6.0f} KB  {flag}"
+        )
     return ok
 
 

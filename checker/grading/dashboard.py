@@ -32,7 +32,7 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 from markupsafe import Markup, escape
 
 from . import charts
-from .gradebook import Cell, Gradebook
+from .gradebook import Cell, FailureGroup, Gradebook
 from .signing import derived
 
 COOKIE = "lab_session"
@@ -143,6 +143,17 @@ def heat_rows(rows: list[str], labs: list[str], cells: dict[tuple[str, str], Cel
     return Markup("\n".join(out))
 
 
+def who_links(g: FailureGroup) -> Markup:
+    """A failure group's students as links to their lab (and "and N more")."""
+    lab = quote(g.lab, safe="")
+    links = ", ".join(
+        f'<a href="/students/{quote(st, safe="")}/labs/{lab}">{escape(st)}</a>' for st in g.students
+    )
+    if g.count > len(g.students):
+        links += f' <a href="/failures/{g.id}">and {g.count - len(g.students)} more</a>'
+    return Markup(links)
+
+
 def _qs(params: dict[str, str], **changes: object) -> str:
     """The current page's query string with some parameters changed ("" removes one)."""
     merged = {**params, **{k: str(v) for k, v in changes.items()}}
@@ -173,6 +184,7 @@ def create_app(key: bytes, db_url: str | None = None, course: str | None = None)
 
     env.globals["lab_title"] = title
     env.globals["qs"] = _qs
+    env.globals["who_links"] = who_links
 
     def render(name: str, status: int = 200, **ctx: Any) -> HTMLResponse:
         ctx.setdefault("student_view", ctx.get("role") == "student")
