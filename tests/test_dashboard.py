@@ -327,6 +327,9 @@ def test_student_sees_only_their_own(dashboard, browser):
         assert "20/20" not in page.inner_text("body")
     response = page.goto(url + "/students/cy/labs/crud")
     assert response.status == 200 and "cy · crud" in page.inner_text("h1")
+    row = page.locator(f"tr[data-check={check}]").inner_text()
+    assert "expected 409 Conflict, got 400" in row and f"Hint about {check}." in row
+    assert not _axe(page, "student-lab")
     page.close()
     browser.clear_cookies()
 
@@ -409,9 +412,13 @@ def test_an_older_gradebook_is_brought_up_to_date(tmp_path: Path):
             conn.execute(text(f"DROP TABLE {table}"))
         conn.execute(text("ALTER TABLE graded_check DROP COLUMN kind"))
         conn.execute(text("ALTER TABLE graded_check DROP COLUMN hint"))
+        conn.execute(text("DROP INDEX ix_graded_run_student_lab"))
     book.close()
     book = Gradebook(url)
     after = _derived(book)
     assert after["cells"] == before["cells"] and after["days"] == before["days"]
     assert after["failures"] == before["failures"]  # kinds and hints from the signed results
+    with book.engine.connect() as conn:
+        indexes = {r[1] for r in conn.execute(text("PRAGMA index_list('graded_run')"))}
+    assert "ix_graded_run_student_lab" in indexes
     book.close()

@@ -231,6 +231,9 @@ class Gradebook:
                     conn.execute(
                         text(f"ALTER TABLE graded_check ADD COLUMN {col} TEXT NOT NULL DEFAULT ''")
                     )
+            for table in TABLES:  # create_all makes missing tables, not an old table's new index
+                for index in table.indexes:
+                    index.create(conn, checkfirst=True)
             has_runs = conn.execute(select(GradedRun.id).limit(1)).first() is not None
             has_cells = conn.execute(select(GradedCell.lab).limit(1)).first() is not None
         if has_runs and not has_cells:
