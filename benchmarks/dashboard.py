@@ -9,7 +9,7 @@ ability, each lab a difficulty, each check two or three ways to fail (a failure 
 none and a message carrying values), and later attempts pass more. Results are signed
 with a throwaway key and recorded in bulk (``Gradebook.record_many``), into a SQLite file
 in a temporary folder and into a database of its own on the PostgreSQL server given by
-``--pg`` (created, then dropped). The dashboard then runs in uvicorn on 127.0.0.1, and
+``--pg`` (created, then dropped). `lab dashboard` then serves it on 127.0.0.1, and
 each page is fetched over HTTP: one warm-up, then ``--rounds`` times; the median and the
 worst are printed, against the 300 ms target. Exit 1 if a median misses it.
 
@@ -24,9 +24,9 @@ import os
 import random
 import secrets
 import statistics
+import subprocess
 import sys
 import tempfile
-import threading
 import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -35,11 +35,10 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 import httpx  # noqa: E402
-import uvicorn  # noqa: E402
 
-from checker.grading.dashboard import create_app, instructor_password, student_token  # noqa: E402
+from checker.grading.dashboard import instructor_password, student_token  # noqa: E402
 from checker.grading.gradebook import Gradebook  # noqa: E402
-from checker.grading.signing import sign  # noqa: E402
+from checker.grading.signing import load_key, sign  # noqa: E402
 
 TARGET_MS = 300
 LAB_IDS = [
@@ -127,21 +126,24 @@ def fill(book: Gradebook, args: argparse.Namespace, key: bytes) -> tuple[int, fl
     return n, time.perf_counter() - t0
 
 
-class Server(uvicorn.Server):
-    def install_signal_handlers(self) -> None:  # runs in a thread
-        pass
-
-
-def serve(app, port: int) -> tuple[Server, threading.Thread]:
-    server = Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 30
-    while not server.started:
-        if time.monotonic() > deadline:
-            raise SystemExit("the dashboard did not start")
-        time.sleep(0.05)
-    return server, thread
+def serve(url: str, port: int, log: Path) -> subprocess.Popen:
+    """`lab dashboard` itself, in a process of its own (so the measuring client does not
+    share its interpreter), on 127.0.0.1."""
+    with log.open("wb") as out:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "checker", "dashboard", "--port", str(port), "--db", url],
+            cwd=ROOT, env=dict(os.environ), stdout=out, stderr=subprocess.STDOUT,
+        )  # fmt: skip
+    deadline = time.monotonic() + 60
+    while True:
+        try:
+            httpx.get(f"http://127.0.0.1:{port}/login", timeout=1)
+            return proc
+        except httpx.HTTPError:
+            if proc.poll() is not None or time.monotonic() > deadline:
+                proc.kill()
+                raise SystemExit(f"the dashboard did not start:\n{log.read_text()}") from None
+            time.sleep(0.2)
 
 
 def measure(
@@ -214,13 +216,13 @@ def main() -> int:
     ap.add_argument("--rounds", type=int, default=5)
     ap.add_argument("--serve", type=float, default=0)
     args = ap.parse_args()
-    key = secrets.token_bytes(32)
     ok = True
     print(
         f"gradebook: {args.students} students x {args.labs} labs x up to {args.attempts} attempts"
     )
     with tempfile.TemporaryDirectory(prefix="lab-dashboard-bench-") as tmp:
         os.environ["LAB_INSTRUCTOR_HOME"] = str(Path(tmp) / "instructor")
+        key = load_key()  # a throwaway key in the temporary folder, as `lab dashboard` reads it
         backends = ["sqlite", "postgres"] if args.backend == "both" else [args.backend]
         for backend in backends:
             if backend == "sqlite":
@@ -234,7 +236,7 @@ def main() -> int:
                 from checker.services.base import free_port
 
                 port = free_port()
-                server, thread = serve(create_app(key, url), port)
+                server = serve(url, port, Path(tmp) / f"dashboard-{backend}.log")
                 try:
                     ok &= report(
                         backend, measure(f"http://127.0.0.1:{port}", key, book, args.rounds)
@@ -244,8 +246,8 @@ def main() -> int:
                               f"instructor password: {instructor_password(key)}")  # fmt: skip
                         time.sleep(args.serve)
                 finally:
-                    server.should_exit = True
-                    thread.join(timeout=10)
+                    server.terminate()
+                    server.wait(timeout=10)
                     book.close()
             finally:
                 if drop:
