@@ -253,6 +253,10 @@ def test_instructor_sees_the_class_and_drills_down(dashboard, browser):
     page.goto(dashboard["url"] + "/?lab=auth&status=none")
     assert [r.get_attribute("data-student") for r in rows.all()] == ["bob", "cy", "dee"]
     assert page.locator("#matrix thead th").count() == 3  # student, total, auth
+    page.goto(dashboard["url"] + "/?status=none")  # any lab not handed in
+    assert [r.get_attribute("data-student") for r in rows.all()] == ["bob", "cy", "dee"]
+    page.goto(dashboard["url"] + "/?status=fail")  # any lab failing (ada's auth)
+    assert [r.get_attribute("data-student") for r in rows.all()] == ["ada", "bob", "cy", "dee"]
     page.goto(dashboard["url"] + "/?lab=crud&status=pass")
     assert [r.get_attribute("data-student") for r in rows.all()] == ["ada"]
     page.goto(dashboard["url"] + "/?sort=total&desc=1")
