@@ -237,6 +237,8 @@ def test_instructor_sees_the_class_and_drills_down(dashboard, browser):
     top = page.locator("#hardest tbody tr").first.inner_text()
     assert "3 of 4" in top
     assert not _axe(page, "class")
+    fetched = page.evaluate("performance.getEntriesByType('resource').map(e => e.name)")
+    assert fetched and all(u.startswith(dashboard["url"]) for u in fetched), fetched  # no CDN
     assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth"), (
         "the page scrolls sideways on a laptop screen"
     )
