@@ -8,10 +8,10 @@ from pathlib import Path
 import pytest
 import redis
 
-from checker.faults import Launched, target_of, through
 from checker.observe.redis import RedisLink, keyspace, new_keys
 from checker.services import providers
 from checker.services.redis_lease import RedisLease
+from checker.sidecars.redis_proxy import launch, target_of, through
 
 from .conftest import gone_within
 
@@ -27,12 +27,12 @@ def run_redis():
 
 @pytest.fixture
 def proxied(run_redis, tmp_path):
-    launched = Launched(run_redis, run_dir=tmp_path, env=dict(os.environ))
+    launched = launch(run_redis, run_dir=tmp_path, env=dict(os.environ))
     try:
         yield launched.urls()
     finally:
         launched.stop()
-    assert gone_within(launched.proc.pid)
+    assert gone_within(launched.helper.pid)
 
 
 def client(url: str, timeout: float = 1.0) -> redis.Redis:

@@ -13,7 +13,7 @@ from checker import runner
 from checker.catalog import Catalog, load_lab
 from checker.errors import ManifestError
 from checker.observe.sinks import Sink
-from checker.sinks import Launched, env_var
+from checker.sidecars.sinks import env_var, launch
 from checker.workspace import Workspace
 
 from .conftest import FIXTURE_CHECKS, FIXTURES, gone_within
@@ -23,7 +23,7 @@ QUEUE_COURSE = FIXTURES / "queue_course"
 
 @pytest.fixture
 def sink(tmp_path: Path):
-    launched = Launched(["email"], run_dir=tmp_path, env=dict(os.environ))
+    launched = launch(["email"], run_dir=tmp_path, env=dict(os.environ))
     try:
         url = launched.urls()["email"]
         s = Sink("email", url)
@@ -31,7 +31,7 @@ def sink(tmp_path: Path):
         s.close()
     finally:
         launched.stop()
-    assert gone_within(launched.procs["email"].pid), "the sink process outlives its stop"
+    assert gone_within(launched.helpers[0].pid), "the sink process outlives its stop"
 
 
 def test_counts_deliveries_per_key(sink):
@@ -148,7 +148,7 @@ def _sink_processes() -> list[int]:
     found = []
     for proc in psutil.process_iter(["cmdline"]):
         cmd = " ".join(proc.info["cmdline"] or [])
-        if "checker.sinks" in cmd and home in cmd:
+        if "checker.sidecars.sinks" in cmd and home in cmd:
             found.append(proc.pid)
     return found
 

@@ -1,7 +1,7 @@
 """Fault injection between the learner's service and Redis: a per-run TCP proxy.
 
 A lab that declares ``faults = ["redis"]`` gets, for every run, a small proxy process
-(``python -m checker.faults``) between its service (and worker) and Redis: their
+(``python -m checker.sidecars.redis_proxy``) between its service (and worker) and Redis: their
 ``REDIS_URL`` points at the proxy, which forwards bytes to the run's real Redis
 database. The checks cut and restore that link (``checker.observe.redis.RedisLink``,
 the ``redis_link`` fixture) to see what the service does when Redis is gone.
@@ -25,16 +25,23 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import json
-import os
 import socket
 import sys
 import threading
 import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
+
+from .base import (
+    ControlHandler,
+    Exports,
+    Sidecar,
+    announce,
+    checks_env,
+    control_server,
+    serve_in_background,
+)
 
 
 class Proxy:
@@ -128,54 +135,36 @@ def _pipe(src: socket.socket, dst: socket.socket) -> None:
         _close(dst)
 
 
-def _control(proxy: Proxy) -> type[BaseHTTPRequestHandler]:
-    class Handler(BaseHTTPRequestHandler):
-        protocol_version = "HTTP/1.1"
-
-        def log_message(self, format: str, *args: Any) -> None:
-            pass
-
-        def _send(self, status: int, payload: Any) -> None:
-            data = json.dumps(payload).encode()
-            self.send_response(status)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(data)))
-            self.end_headers()
-            self.wfile.write(data)
-
+def _control(proxy: Proxy) -> type[ControlHandler]:
+    class Handler(ControlHandler):
         def do_GET(self) -> None:
-            self._send(200, proxy.status()) if self.path == "/status" else self._send(404, {})
+            self.send(200, proxy.status()) if self.path == "/status" else self.send(404, {})
 
         def do_POST(self) -> None:
-            length = int(self.headers.get("Content-Length") or 0)
-            body = json.loads(self.rfile.read(length) or b"{}") if length else {}
+            body = self.json_body()
             if self.path == "/down":
                 mode = body.get("mode", "refuse")
                 if mode not in ("refuse", "hang"):
-                    self._send(400, {"title": "mode must be 'refuse' or 'hang'"})
+                    self.send(400, {"title": "mode must be 'refuse' or 'hang'"})
                     return
                 proxy.set_state(mode)
                 print(f"{time.strftime('%H:%M:%S')} link down ({mode})", flush=True)
-                self._send(200, proxy.status())
+                self.send(200, proxy.status())
             elif self.path == "/up":
                 proxy.set_state("up")
                 print(f"{time.strftime('%H:%M:%S')} link up", flush=True)
-                self._send(200, proxy.status())
+                self.send(200, proxy.status())
             else:
-                self._send(404, {})
+                self.send(404, {})
 
     return Handler
 
 
 def serve(target: str, port_file: Path) -> None:
     proxy = Proxy(target)
-    control = ThreadingHTTPServer(("127.0.0.1", 0), _control(proxy))
-    control.daemon_threads = True
-    threading.Thread(target=control.serve_forever, kwargs={"poll_interval": 0.5},
-                     daemon=True).start()  # fmt: skip
-    tmp = port_file.with_suffix(".tmp")
-    tmp.write_text(json.dumps({"proxy": proxy.port, "control": control.server_address[1]}))
-    os.replace(tmp, port_file)
+    control = control_server(_control(proxy))
+    serve_in_background(control)
+    announce(port_file, proxy=proxy.port, control=control.server_address[1])
     print(f"proxy 127.0.0.1:{proxy.port} -> {target}", flush=True)
     with contextlib.suppress(KeyboardInterrupt):
         proxy.serve()
@@ -203,47 +192,61 @@ def through(redis_url: str, port: int) -> str:
     return urlunsplit(parts._replace(netloc=netloc))
 
 
-class Launched:
-    """The runner's handle on a run's Redis proxy."""
+class RedisProxy(Sidecar):
+    """``faults = ["redis"]``: the service's ``REDIS_URL`` goes through a proxy the checks
+    can cut (``LAB_REDIS_PROXY_URL``, the ``redis_link`` fixture)."""
 
-    def __init__(self, redis_url: str, *, run_dir: Path, env: dict[str, str]) -> None:
-        from . import process
+    key = "faults"
+    order = 20
+    fixture = "redis_link"
 
-        self.redis_url = redis_url
-        self.port_file = run_dir / "redis-proxy.port"
-        self.port_file.unlink(missing_ok=True)
-        self.proc = process.ManagedProcess(
-            [sys.executable, "-m", "checker.faults", target_of(redis_url),
-             "--port-file", str(self.port_file)],
-            cwd=run_dir, env=env, log_path=run_dir / "redis-proxy.log",
-        ).start()  # fmt: skip
+    @classmethod
+    def wanted(cls, lab: Any) -> bool:
+        return "redis" in getattr(lab, "faults", ())
 
-    def urls(self, timeout: float = 10.0) -> tuple[str, str]:
+    def start(self) -> None:
+        self.redis_url = self.ctx.env["REDIS_URL"]
+        self.helper = self.spawn("Redis fault proxy", "checker.sidecars.redis_proxy",
+                                 [target_of(self.redis_url)], stem="redis-proxy")  # fmt: skip
+
+    def urls(self) -> tuple[str, str]:
         """(the proxied Redis URL for the service, the control URL for the checks)."""
-        from .errors import ServiceError
-        from .process import tail
+        ports = self.helper.ports()
+        return through(self.redis_url, ports["proxy"]), self.helper.url()
 
-        deadline = time.monotonic() + timeout
-        while True:
-            with contextlib.suppress(OSError, ValueError):
-                ports = json.loads(self.port_file.read_text())
-                return through(self.redis_url, ports["proxy"]), (
-                    f"http://127.0.0.1:{ports['control']}"
-                )
-            if not self.proc.alive() or time.monotonic() > deadline:
-                raise ServiceError(
-                    "The Redis fault proxy did not start. This is a problem in Backend Lab, "
-                    "not in your code: please report it.",
-                    detail=tail(self.proc.log_path),
-                )
-            time.sleep(0.01)
+    def exports(self) -> Exports:
+        proxied, control = self.urls()
+        return Exports(service={"REDIS_URL": proxied}, checks={"LAB_REDIS_PROXY_URL": control})
 
-    def stop(self) -> None:
-        self.proc.stop(grace=0)
+    @staticmethod
+    def provide():
+        """The service's link to Redis (through the run's fault proxy); restored afterwards."""
+        from ..observe.redis import RedisLink
+
+        link = RedisLink(checks_env("LAB_REDIS_PROXY_URL"))
+        try:
+            yield link
+        finally:
+            link.restore()
+
+
+def launch(redis_url: str, *, run_dir: Path, env: dict[str, str]) -> RedisProxy:
+    """A proxy outside a run (tests): started, not yet awaited."""
+    from types import SimpleNamespace
+
+    from .base import Context
+
+    lab = SimpleNamespace(faults=("redis",))
+    sidecar = RedisProxy(Context(lab, run_dir, run_dir, {**env, "REDIS_URL": redis_url}))
+    sidecar.start()
+    return sidecar
+
+
+SIDECAR = RedisProxy
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m checker.faults")
+    parser = argparse.ArgumentParser(prog="python -m checker.sidecars.redis_proxy")
     parser.add_argument("target", help="host:port or a unix socket path")
     parser.add_argument("--port-file", type=Path, required=True)
     args = parser.parse_args(argv)

@@ -31,9 +31,10 @@ Control API (JSON; used by the checks, never by the learner's code):
 ``POST /_sink/recover`` (drop queued faults, release held calls), ``POST /_sink/config``
 (``{"idempotency": true}``), ``POST /_sink/reset`` (all that, and forget every call).
 
-Run as ``python -m checker.sinks NAME --port-file FILE``: it binds a free port of
-127.0.0.1 and writes it to FILE (atomically) once it listens, so the runner never races
-another program for a port. Standard library only: it starts in a few tens of ms.
+Run as ``python -m checker.sidecars.sinks NAME --port-file FILE``: it binds a free port
+of 127.0.0.1 and announces it in FILE once it listens (``checker.sidecars.base``), so
+the runner never races another program for a port. Standard library only: it starts in
+a few tens of ms.
 """
 
 from __future__ import annotations
@@ -41,15 +42,15 @@ from __future__ import annotations
 import argparse
 import contextlib
 import json
-import os
 import re
 import sys
 import threading
 import time
 from collections import deque
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
+
+from .base import Context, ControlHandler, Exports, Sidecar, announce, control_server
 
 #: Body fields that name what a call is about, in order of preference.
 KEY_FIELDS = ("idempotency_key", "order_id", "id")
@@ -97,26 +98,15 @@ def _key_of(headers: dict[str, str], body: Any) -> tuple[str | None, bool]:
     return None, False
 
 
-class _Handler(BaseHTTPRequestHandler):
+class _Handler(ControlHandler):
     server_version = "BackendLabSink/1"
-    protocol_version = "HTTP/1.1"
     state: _State  # set on the subclass made in serve()
 
-    def log_message(self, format: str, *args: Any) -> None:
-        pass  # _deliver writes one line per call instead
-
     def _send(self, status: int, payload: Any) -> None:
-        data = json.dumps(payload).encode()
-        with contextlib.suppress(OSError):  # the caller may have given up (a timeout)
-            self.send_response(status)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(data)))
-            self.end_headers()
-            self.wfile.write(data)
+        self.send(status, payload)
 
     def _body(self) -> tuple[bytes, Any]:
-        length = min(int(self.headers.get("Content-Length") or 0), MAX_BODY)
-        raw = self.rfile.read(length) if length > 0 else b""
+        raw = self.raw_body(MAX_BODY)
         try:
             return raw, json.loads(raw) if raw else None
         except ValueError:
@@ -210,20 +200,17 @@ class _Handler(BaseHTTPRequestHandler):
 
 def serve(name: str, port_file: Path | None = None, port: int = 0) -> None:
     handler = type("Handler", (_Handler,), {"state": _State(name)})
-    server = ThreadingHTTPServer(("127.0.0.1", port), handler)
-    server.daemon_threads = True
+    server = control_server(handler, port)
     bound = server.server_address[1]
     if port_file is not None:
-        tmp = port_file.with_suffix(".tmp")
-        tmp.write_text(str(bound))
-        os.replace(tmp, port_file)
+        announce(port_file, control=bound)
     print(f"sink {name} listening on 127.0.0.1:{bound}", flush=True)
     with contextlib.suppress(KeyboardInterrupt):
         server.serve_forever(poll_interval=0.5)
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m checker.sinks", description=__doc__)
+    parser = argparse.ArgumentParser(prog="python -m checker.sidecars.sinks", description=__doc__)
     parser.add_argument("name")
     parser.add_argument("--port-file", type=Path)
     parser.add_argument("--port", type=int, default=0)
@@ -237,52 +224,63 @@ def main(argv: list[str] | None = None) -> int:
 # ---------------------------------------------------------------- runner side
 
 
-class Launched:
-    """The sink processes of one run: started at once, waited on only when their URLs
-    are needed (so they boot while the run's database is provisioned)."""
+class Sinks(Sidecar):
+    """``sinks = ["email", ...]``: one sink process per name, started before the
+    database is provisioned. The service finds each as ``<NAME>_PROVIDER_URL``; the
+    checks get them all as ``LAB_SINKS`` (JSON) and the ``sinks`` fixture."""
 
-    def __init__(self, names: tuple[str, ...] | list[str], *, run_dir: Path,
-                 env: dict[str, str]) -> None:  # fmt: skip
-        from . import process
+    key = "sinks"
+    order = 10
+    early = True
+    fixture = "sinks"
+    phase = "provider sinks"
 
-        self.run_dir = run_dir
-        self.procs: dict[str, Any] = {}
-        for name in names:
-            port_file = run_dir / f"sink-{name}.port"
-            port_file.unlink(missing_ok=True)
-            self.procs[name] = process.ManagedProcess(
-                [sys.executable, "-m", "checker.sinks", name, "--port-file", str(port_file)],
-                cwd=run_dir, env=env, log_path=run_dir / f"sink-{name}.log",
-            ).start()  # fmt: skip
+    def start(self) -> None:
+        for name in self.ctx.lab.sinks:
+            self.spawn(f"{name!r} provider sink", "checker.sidecars.sinks", [name],
+                       stem=f"sink-{name}")  # fmt: skip
 
-    def urls(self, timeout: float = 10.0) -> dict[str, str]:
-        """Each sink's URL by name, once every one listens (raises ServiceError)."""
-        from . import process
-        from .errors import ServiceError
+    def urls(self) -> dict[str, str]:
+        """Each sink's URL by name, once every one listens."""
+        return {h.stem.removeprefix("sink-"): h.url() for h in self.helpers}
 
-        urls: dict[str, str] = {}
-        deadline = time.monotonic() + timeout
-        while len(urls) < len(self.procs):
-            for name, proc in self.procs.items():
-                if name in urls:
-                    continue
-                with contextlib.suppress(OSError, ValueError):
-                    port = int((self.run_dir / f"sink-{name}.port").read_text())
-                    urls[name] = f"http://127.0.0.1:{port}"
-                    continue
-                if not proc.alive() or time.monotonic() > deadline:
-                    raise ServiceError(
-                        f"The {name!r} provider sink did not start. This is a problem in "
-                        "Backend Lab, not in your code: please report it.",
-                        detail=process.tail(self.run_dir / f"sink-{name}.log"),
-                    )
-            time.sleep(0.01)
-        return urls
+    def exports(self) -> Exports:
+        by_name = self.urls()
+        return Exports(
+            service={env_var(name): url for name, url in by_name.items()},
+            checks={"LAB_SINKS": json.dumps(by_name)},
+        )
 
-    def stop(self) -> None:
-        for proc in self.procs.values():
-            proc.stop(grace=0)
+    @staticmethod
+    def provide():
+        """The run's provider sinks by name, each reset (no calls, no faults) for this test."""
+        import os
 
+        from ..observe.sinks import Sink
+
+        declared = json.loads(os.environ.get("LAB_SINKS") or "{}")
+        if not declared:
+            raise RuntimeError("this lab declares no sinks (lab.toml: sinks = [...])")
+        opened = {name: Sink(name, url) for name, url in declared.items()}
+        try:
+            for sink in opened.values():
+                sink.reset()
+            yield opened
+        finally:
+            for sink in opened.values():
+                sink.close()
+
+
+def launch(names: list[str] | tuple[str, ...], *, run_dir: Path, env: dict[str, str]) -> Sinks:
+    """Sinks outside a run (tests, notebooks): started, not yet awaited."""
+    from types import SimpleNamespace
+
+    sidecar = Sinks(Context(SimpleNamespace(sinks=tuple(names)), run_dir, run_dir, env))
+    sidecar.start()
+    return sidecar
+
+
+SIDECAR = Sinks
 
 if __name__ == "__main__":
     sys.exit(main())
