@@ -10,6 +10,7 @@ import pytest
 
 from checker.observe.postgres import (
     StatementLog,
+    StatementsEvicted,
     enable_steps,
     explain,
     explain_captured,
@@ -154,6 +155,46 @@ def test_parse_plan_reads_fractional_rows_and_nested_nodes():
     assert plan.rows_read("a") == 14 and plan.rows_read("b") == 1000 and plan.rows_read() == 1014
     assert plan.indexes == {"ix_a"} and plan.execution_ms == 1.25
     assert [n.relation for n in plan.scans()] == ["a", "b"]
+
+
+def test_render_writes_large_counts_in_full():
+    document = [{"Plan": {"Node Type": "Seq Scan", "Relation Name": "big", "Actual Rows": 1e6,
+                          "Actual Loops": 1, "Rows Removed by Filter": 2_500_000,
+                          "Actual Total Time": 120.5},
+                 "Execution Time": 121.0}]  # fmt: skip
+    text = parse_plan(document).render()
+    assert "rows=1000000" in text and "read=3500000" in text, text
+    assert "e+" not in text
+    fractional = [{"Plan": {"Node Type": "Seq Scan", "Relation Name": "a", "Actual Rows": 0.5,
+                            "Actual Loops": 2}, "Execution Time": 1.0}]  # fmt: skip
+    assert "rows=0.5" in parse_plan(fractional).render()
+
+
+def _flood(conn, n: int = 11_000) -> None:
+    """More distinct statements than pg_stat_statements keeps (10,000): it must evict."""
+    import itertools
+
+    columns = itertools.product(("id", "owner", "kind"), repeat=9)
+    with conn.pipeline():
+        for combo in itertools.islice(columns, n):
+            conn.execute(f"SELECT {', '.join(combo)} FROM item WHERE id = 1")
+
+
+def test_a_count_taken_while_entries_are_evicted_is_taken_again(admin_url, run_db):
+    with StatementLog(admin_url, run_db) as log, psycopg.connect(run_db, autocommit=True) as conn:
+        with pytest.raises(StatementsEvicted), log.capture():
+            _flood(conn)
+        attempts = []
+
+        def action():
+            attempts.append(1)
+            if len(attempts) == 1:
+                _flood(conn)  # the first measurement is spoiled by evictions
+            return conn.execute("SELECT kind FROM item WHERE id = 2").fetchone()[0]
+
+        got, value = log.count(action)
+        assert len(attempts) == 2 and value == "blue"
+        assert got.calls == 1 and "kind" in got[0].query
 
 
 def test_enable_steps_keep_the_libraries_already_preloaded():
