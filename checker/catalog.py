@@ -77,6 +77,7 @@ class Lab:
     worker_queues: tuple[str, ...] = field(default=("default",))  # [worker] queues
     worker_imports: tuple[str, ...] = field(default=())  # [worker] imports, loaded once
     faults: tuple[str, ...] = field(default=())  # links the checks can cut (checker.faults)
+    instances: int = 1  # service processes per run, on one database and Redis (session.py)
 
     @property
     def dirname(self) -> str:
@@ -207,6 +208,9 @@ def load_lab(lab_dir: Path, root: Path | None = None) -> Lab:
         raise r.fail("worker", "is set, but 'worker' is not in services")
     order = r.get("order", int)
     minutes = r.get("minutes", int, 30)
+    instances = r.get("instances", int, 1)
+    if not 1 <= instances <= 8:
+        raise r.fail("instances", f"must be between 1 and 8, not {instances}")
 
     checks: list[Check] = []
     raw_checks = r.get("checks", list)
@@ -298,6 +302,7 @@ def load_lab(lab_dir: Path, root: Path | None = None) -> Lab:
         worker_queues=worker_queues,
         worker_imports=worker_imports,
         faults=faults,
+        instances=instances,
     )
 
 

@@ -1,0 +1,93 @@
+"""checker.session: one run's world, provisioned on real servers and closed in reverse;
+``instances = N`` starts N copies of the service on one database and Redis."""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import shutil
+from pathlib import Path
+
+import httpx
+import psycopg
+import pytest
+
+from checker import runner
+from checker.catalog import Catalog
+from checker.session import Session
+from checker.workspace import Workspace
+
+from .conftest import FIXTURE_CHECKS, FIXTURE_COURSE, gone_within
+
+
+def test_teardowns_run_in_reverse_and_all_run_despite_a_failure(tmp_path):
+    done: list[str] = []
+    session = Session(None, tmp_path, state=tmp_path, run_dir=tmp_path / "run", zygote=False)
+    session.on_close(lambda: done.append("database"))
+    session.on_close(lambda: (done.append("sidecar"), 1 / 0))
+    session.on_close(lambda: done.append("service"))
+    with pytest.raises(ZeroDivisionError):
+        session.close()
+    assert done == ["service", "sidecar", "database"]
+    session.close()  # closing again does nothing
+    assert done == ["service", "sidecar", "database"]
+
+
+@pytest.fixture
+def hello(fixture_course):
+    return Catalog(FIXTURE_COURSE).get("hello")
+
+
+def test_two_instances_share_one_database_and_one_redis(hello, tmp_path):
+    lab = dataclasses.replace(hello, instances=2)
+    state = Path(os.environ["LAB_HOME"])
+    with Session(lab, lab.path, state=state, run_dir=tmp_path / "run") as session:
+        session.provision()
+        session.start_services(timeout=30)
+        urls = session.checks_env["LAB_SERVICE_URLS"].split(",")
+        assert len(urls) == 2 and len(set(urls)) == 2, urls
+        assert session.checks_env["LAB_SERVICE_URL"] == urls[0]
+        pids = [svc.process.pid for svc in session.services]
+        assert len(set(pids)) == 2, "each instance is a process of its own"
+        counts = [httpx.get(f"{u}/count").json()["count"] for u in (*urls, *urls)]
+        assert counts == [1, 2, 3, 4], "both instances count in the same Redis database"
+        for u in urls:
+            assert httpx.post(f"{u}/notes", json={"body": "from " + u}).status_code == 201
+        with psycopg.connect(session.database_url) as conn:
+            bodies = {r[0] for r in conn.execute("SELECT body FROM notes")}
+        assert {f"from {u}" for u in urls} <= bodies, "both write to the same database"
+        assert (tmp_path / "run" / "service-2.log").exists()
+        db_name = session.database_url.rsplit("/", 1)[1].split("?")[0]
+        admin = session.admin_url
+    assert all(gone_within(pid) for pid in pids), "no instance outlives the session"
+    with psycopg.connect(admin) as conn:
+        left = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (db_name,))
+        assert left.fetchone() is None, "the run's database is dropped at close"
+
+
+def test_the_checks_see_every_instance(tmp_path, monkeypatch):
+    course, checks = tmp_path / "course", tmp_path / "checks"
+    shutil.copytree(FIXTURE_COURSE, course)
+    shutil.copytree(FIXTURE_CHECKS / "hello", checks / "hello")
+    manifest = course / "labs" / "01-hello" / "lab.toml"
+    text = manifest.read_text().replace('health = "/health"', 'health = "/health"\ninstances = 2')
+    manifest.write_text(
+        text + '\n[[checks]]\nid = "sees_instances"\ntitle = "Two instances"\npoints = 1\n'
+        'hint = "-"\n'
+    )
+    (checks / "hello" / "test_instances.py").write_text(
+        "import httpx\n\n\n"
+        "def test_sees_instances(base_url, base_urls):\n"
+        "    assert len(base_urls) == 2 and base_urls[0] == base_url, base_urls\n"
+        "    first, second = (httpx.get(f'{u}/count').json()['count'] for u in base_urls)\n"
+        "    assert second == first + 1, (first, second)\n"
+    )
+    monkeypatch.setenv("LAB_COURSE_DIR", str(course))
+    monkeypatch.setenv("LAB_CHECKS_DIR", str(checks))
+    lab = Catalog(course).get("hello")
+    assert lab.instances == 2
+    result = runner.run(lab, Workspace(lab.path, "starter"), state=Path(os.environ["LAB_HOME"]))
+    verdicts = {c.id: c.status for c in result.checks}
+    assert result.error is None, result.error
+    assert verdicts["sees_instances"] == "pass", result.checks
+    assert verdicts["stores_in_db"] == "pass" and verdicts["greets"] == "fail"
