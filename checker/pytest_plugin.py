@@ -12,6 +12,7 @@ What a hidden check can use (fixtures):
 ``http``       an ``httpx.Client`` on that URL (5 s timeout, no redirects followed)
 ``db``         a psycopg connection (autocommit) to this run's own database
 ``redis``      a redis client on this run's own Redis db (labs that declare redis)
+``locks``      the lock gate and blocker transactions (``checker.observe.locks``)
 ``measure``    ``measure(name, value)`` records a number into the result's measurements
 ``note``       ``note(text)``: what a passing check found (its message, shown beside it)
 ``rng``        a ``random.Random`` seeded from the run's seed (``LAB_SEED``) and the check's
@@ -287,6 +288,17 @@ def statements():
         pytest.skip(exc.message)
     with log:
         yield log
+
+
+@pytest.fixture(scope="session")
+def locks():
+    """Races forced on every run: ``locks.gate(sql, waiters=N)`` holds a lock until N
+    service backends wait for it, ``locks.hold(sql)`` a blocker transaction
+    (``checker.observe.locks``)."""
+    from checker.observe.locks import Locks
+
+    _env("LAB_RUN_DATABASE_URL")
+    return Locks.from_env()
 
 
 @pytest.fixture(scope="session")

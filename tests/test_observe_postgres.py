@@ -202,3 +202,58 @@ def test_enable_steps_keep_the_libraries_already_preloaded():
     assert "shared_preload_libraries = 'auto_explain,pg_stat_statements'" in steps
     assert "restart" in steps and "unset LAB_DATABASE_URL" in steps
     assert "= 'pg_stat_statements'" in enable_steps("")
+
+
+def test_the_gate_lets_every_request_through_at_once(run_db):
+    import threading
+    import time
+
+    from checker.observe.locks import Locks
+
+    passed: list[float] = []
+
+    def request():
+        with psycopg.connect(run_db, autocommit=True) as conn:
+            conn.execute("UPDATE item SET kind = kind WHERE id = 1")
+            passed.append(time.monotonic())
+
+    with Locks(run_db).gate("SELECT 1 FROM item WHERE id = %s FOR UPDATE", [1], waiters=5,
+                            quiet=10) as gate:  # fmt: skip
+        threads = [threading.Thread(target=request) for _ in range(5)]
+        for t in threads:
+            t.start()
+        time.sleep(0.3)
+        assert passed == [], "no request passes a held gate"
+        t0 = time.monotonic()
+        assert gate.release() == 5, "all five waited behind the gate"
+        released = time.monotonic()
+        assert released - t0 < 10, "released because they waited, not after the quiet time"
+    for t in threads:
+        t.join(10)
+    assert len(passed) == 5 and min(passed) >= released - 0.05
+
+
+def test_the_gate_opens_when_nothing_moves(run_db):
+    import time
+
+    from checker.observe.locks import Locks
+
+    with Locks(run_db).gate("LOCK TABLE item IN SHARE MODE", waiters=3, quiet=0.3) as gate:
+        t0 = time.monotonic()
+        assert gate.release() == 0
+        assert 0.3 <= time.monotonic() - t0 < 5
+    with psycopg.connect(run_db, autocommit=True) as conn:  # released: writes go through
+        conn.execute("SET lock_timeout = '1s'")
+        conn.execute("UPDATE item SET kind = kind WHERE id = 3")
+
+
+def test_a_blocker_holds_its_lock_until_the_block_ends(run_db):
+    from checker.observe.locks import Locks
+
+    with psycopg.connect(run_db, autocommit=True) as conn:
+        conn.execute("SET lock_timeout = '200ms'")
+        with Locks(run_db).hold("SELECT 1 FROM item WHERE id = %s FOR UPDATE", [2]) as held:
+            assert held.waiting() == 0
+            with pytest.raises(psycopg.errors.LockNotAvailable):
+                conn.execute("UPDATE item SET kind = kind WHERE id = 2")
+        conn.execute("UPDATE item SET kind = kind WHERE id = 2")
