@@ -107,16 +107,17 @@ class LabHandle:
     def _workspace(self):
         return compose(self.lab) if self.solution else for_lab(self.lab, self.path)
 
-    def start(self, timeout: float = 20.0) -> RunningService:
+    def start(self, timeout: float = 20.0, *, worker: bool = True) -> RunningService:
         """Start your service (as `lab check` would) on a fresh database. Starting again
-        stops the previous one first, so re-running a cell picks up your latest code."""
+        stops the previous one first, so re-running a cell picks up your latest code.
+        ``worker=False``: no RQ worker runs (run one yourself to watch each job)."""
         if self.running is not None:
             self.running.stop()
             self.running = None
-        self.running = self._start(timeout)
+        self.running = self._start(timeout, frozenset() if worker else frozenset({"worker"}))
         return self.running
 
-    def _start(self, timeout: float) -> RunningService:
+    def _start(self, timeout: float, without: frozenset[str] = frozenset()) -> RunningService:
         """The same world as `lab check` (``checker.session``): a fresh database, Redis,
         the lab's sidecars (sinks, the Redis fault proxy, the worker) and the service."""
         import json
@@ -126,7 +127,7 @@ class LabHandle:
         ws = self._workspace()
         session = Session(self.lab, ws.path, state=self.state,
                           run_dir=self.state / "notebook" / self.lab.id,
-                          db_label=f"{self.lab.id}nb")  # fmt: skip
+                          db_label=f"{self.lab.id}nb", without=without)  # fmt: skip
         cleanup: list[Any] = [ws.cleanup, session.close]
         try:
             session.provision()

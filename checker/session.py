@@ -72,6 +72,7 @@ class Session:
         env: dict[str, str] | None = None,
         db_label: str | None = None,
         zygote: bool = True,
+        without: frozenset[str] = frozenset(),
     ) -> None:
         self.lab, self.workspace, self.state, self.run_dir = lab, Path(workspace), state, run_dir
         self.run_dir.mkdir(parents=True, exist_ok=True)
@@ -79,6 +80,7 @@ class Session:
         self.env = env if env is not None else base_env()
         self.db_label = db_label or (lab.id if lab is not None else "run")
         self.zygote = Zygote(state) if zygote and zygote_enabled() else None
+        self.without = without  # sidecars (by key) a notebook leaves to the learner
         #: what the learner's service (and worker) get: DATABASE_URL, REDIS_URL, sinks...
         self.service_env: dict[str, str] = dict(self.env)
         #: what the hidden checks get on top: LAB_RUN_DATABASE_URL, LAB_SINKS...
@@ -135,7 +137,7 @@ class Session:
         """The database and Redis the lab asks for, and its sidecars; their URLs land in
         ``service_env`` and ``checks_env``. Sidecars that need no URL start first, so they
         boot while the database is made."""
-        wanted = for_lab(self.lab)
+        wanted = [kind for kind in for_lab(self.lab) if kind.key not in self.without]
         started: dict[type[Sidecar], Sidecar] = {}
         for kind in wanted:
             if kind.early:

@@ -91,3 +91,26 @@ def test_the_checks_see_every_instance(tmp_path, monkeypatch):
     assert result.error is None, result.error
     assert verdicts["sees_instances"] == "pass", result.checks
     assert verdicts["stores_in_db"] == "pass" and verdicts["greets"] == "fail"
+
+
+def test_a_notebook_service_gets_the_same_world_as_a_check(monkeypatch):
+    """The notebook API provisions through the session too: the sinks, the worker, and
+    none of the user's own DATABASE_URL/REDIS_URL."""
+    from checker.notebook import LabHandle
+
+    from .conftest import FIXTURES
+
+    course = FIXTURES / "queue_course"
+    monkeypatch.setenv("LAB_COURSE_DIR", str(course))
+    monkeypatch.setenv("LAB_CHECKS_DIR", str(FIXTURE_CHECKS))
+    monkeypatch.setenv("REDIS_URL", "redis://127.0.0.1:1/0")  # the user's own: never used
+    handle = LabHandle(Catalog(course).get("notify"))
+    with handle.start() as svc:
+        assert svc.redis_url and svc.redis_url != os.environ["REDIS_URL"]
+        assert svc.http.post("/notify-later", json={"order_id": 9}).status_code == 202
+        assert svc.sinks["email"].wait_for_count("9", timeout=20) == 1, "the worker ran it"
+        session_dir = Path(os.environ["LAB_HOME"]) / "notebook" / "notify"
+        assert (session_dir / "worker.log").exists()
+    with handle.start(worker=False) as svc:
+        assert svc.http.post("/notify-later", json={"order_id": 10}).status_code == 202
+        assert svc.sinks["email"].settle(quiet=1.5) == 0, "no worker: the job waits"
