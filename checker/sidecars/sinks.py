@@ -17,8 +17,18 @@ What a sink does with a call (any method, any path not under ``/_sink/``):
   holds the call for ``delay`` seconds (longer than any caller waits), then answers 504,
   and delivers nothing unless ``deliver`` is set (a provider that did the work but
   whose answer was lost); ``slow`` holds the call ``delay`` seconds, then does the work
-  and answers 200 as usual (a slow provider widens any race in the caller). ``n``
-  faults are queued, or ``always`` until ``recover``;
+  and answers 200 as usual (a slow provider widens any race in the caller); ``hang``
+  holds the call until the checks release it (``release``, ``recover``), then answers
+  like ``timeout``; ``redirect`` answers ``status`` (302) with a ``location``;
+  ``respond`` answers chosen bytes (``body`` text or ``body_b64``) with a chosen
+  ``content_type`` and ``status``. An ``error`` may carry ``retry_after`` (seconds, sent
+  as ``Retry-After``). ``n`` faults are queued, or ``always`` until ``recover``;
+* with ``latency`` set (``POST /_sink/config``), holds every call that many seconds
+  before answering (a provider that is always a little slow);
+* keeps what arrived as it arrived: the raw body (``raw_b64``), the headers in order and
+  case (``raw_headers``), the arrival and answer times (``at``, ``answered_at``), and
+  how many calls were in flight then (``in_flight``); ``GET /_sink/stats`` gives the
+  most in flight at once (``max_in_flight``);
 * with ``idempotency`` on (``POST /_sink/config``), honours idempotency keys as Stripe
   or an email API does: a call whose ``Idempotency-Key`` header (or body
   ``idempotency_key``) was already delivered is a *replay*: answered like the first,
@@ -28,8 +38,10 @@ What a sink does with a call (any method, any path not under ``/_sink/``):
 Control API (JSON; used by the checks, never by the learner's code):
 ``GET /_sink/health``, ``GET /_sink/calls``, ``POST /_sink/fail`` (``{"n": 2, "mode":
 "error", "status": 503, "delay": 30, "deliver": false, "always": false}``),
-``POST /_sink/recover`` (drop queued faults, release held calls), ``POST /_sink/config``
-(``{"idempotency": true}``), ``POST /_sink/reset`` (all that, and forget every call).
+``POST /_sink/release`` (answer held calls now), ``POST /_sink/recover`` (drop queued
+faults, release held calls), ``POST /_sink/config`` (``{"idempotency": true,
+"latency": 0.2}``), ``GET /_sink/stats``, ``POST /_sink/reset`` (all that, and forget
+every call).
 
 Run as ``python -m checker.sidecars.sinks NAME --port-file FILE``: it binds a free port
 of 127.0.0.1 and announces it in FILE once it listens (``checker.sidecars.base``), so
@@ -40,6 +52,7 @@ a few tens of ms.
 from __future__ import annotations
 
 import argparse
+import base64
 import contextlib
 import json
 import re
@@ -56,6 +69,9 @@ from .base import Context, ControlHandler, Exports, Sidecar, announce, control_s
 KEY_FIELDS = ("idempotency_key", "order_id", "id")
 #: How long a ``timeout`` fault holds a call by default: longer than any caller waits.
 DEFAULT_HOLD_S = 30.0
+#: How long a ``hang`` fault holds a call at most, if the checks never release it.
+MAX_HANG_S = 300.0
+MODES = ("error", "timeout", "slow", "hang", "redirect", "respond")
 MAX_BODY = 1_000_000
 NAME = re.compile(r"^[a-z][a-z0-9_]*$")
 
@@ -74,17 +90,32 @@ class _State:
         self.always: dict[str, Any] | None = None
         self.release = threading.Event()  # set: held calls answer now
         self.idempotency = False  # honour idempotency keys (replay instead of deliver)
+        self.latency = 0.0  # seconds every call is held before its answer
+        self.in_flight = 0
+        self.max_in_flight = 0
 
     def next_fault(self) -> dict[str, Any] | None:
         if self.faults:
             return self.faults.popleft()
         return self.always
 
+    def release_held(self) -> None:
+        self.release.set()
+        self.release = threading.Event()
+
     def recover(self) -> None:
         self.faults.clear()
         self.always = None
-        self.release.set()
-        self.release = threading.Event()
+        self.release_held()
+
+
+def _delivers(fault: dict[str, Any] | None) -> bool:
+    """Does a call answered with this fault do the provider's work?"""
+    if fault is None or fault["mode"] == "slow":
+        return True
+    if fault["mode"] == "respond":
+        return 200 <= int(fault.get("status") or 200) < 300
+    return bool(fault.get("deliver"))
 
 
 def _key_of(headers: dict[str, str], body: Any) -> tuple[str | None, bool]:
@@ -117,12 +148,12 @@ class _Handler(ControlHandler):
         if self.path.startswith("/_sink/"):
             self._control(body)
         else:
-            self._deliver(body)
+            self._deliver(raw, body)
 
     do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = _handle
 
     # -- calls from the learner's code ------------------------------------------
-    def _deliver(self, body: Any) -> None:
+    def _deliver(self, raw: bytes, body: Any) -> None:
         st = self.state
         headers = {k.lower(): v for k, v in self.headers.items()}
         key, chosen = _key_of(headers, body)
@@ -131,37 +162,74 @@ class _Handler(ControlHandler):
             if st.idempotency and chosen:
                 first = next((c for c in st.calls if c["key"] == key and c["delivered"]), None)
             fault = None if first else st.next_fault()
-            release = st.release
+            release, latency = st.release, st.latency
+            st.in_flight += 1
+            st.max_in_flight = max(st.max_in_flight, st.in_flight)
+            mode = fault["mode"] if fault else None
             call = {
                 "n": len(st.calls) + 1,
                 "method": self.command,
                 "path": self.path,
                 "key": key,
                 "headers": headers,
+                "raw_headers": [[k, v] for k, v in self.headers.items()],
                 "body": body,
+                "raw_b64": base64.b64encode(raw).decode(),
                 "at": time.time(),
-                "outcome": "replay" if first else fault["mode"] if fault else "ok",
-                "delivered": first is None
-                and (fault is None or fault["mode"] == "slow" or bool(fault.get("deliver"))),
+                "answered_at": None,
+                "in_flight": st.in_flight,
+                "outcome": "replay" if first else mode or "ok",
+                "delivered": first is None and _delivers(fault),
             }
             st.calls.append(call)
         print(f"{call['n']} {self.command} {self.path} key={call['key']} "
               f"outcome={call['outcome']}", flush=True)  # fmt: skip
+        try:
+            if latency:
+                time.sleep(latency)
+            self._answer(call, first, fault, release)
+        finally:
+            with st.lock:
+                st.in_flight -= 1
+                call["answered_at"] = time.time()
+
+    def _answer(self, call: dict[str, Any], first: dict[str, Any] | None,
+                fault: dict[str, Any] | None, release: threading.Event) -> None:  # fmt: skip
+        st, key = self.state, call["key"]
+        mode = fault["mode"] if fault else None
         if first is not None:
             self._send(200, {"id": f"{st.name}_{first['n']}", "key": key, "status": "delivered"})
-        elif fault is None:
-            self._send(200, {"id": f"{st.name}_{call['n']}", "key": call["key"],
-                             "status": "delivered"})  # fmt: skip
-        elif fault["mode"] == "slow":
-            release.wait(float(fault.get("delay") or 0))
-            self._send(200, {"id": f"{st.name}_{call['n']}", "key": call["key"],
-                             "status": "delivered"})  # fmt: skip
-        elif fault["mode"] == "timeout":
-            release.wait(float(fault.get("delay") or DEFAULT_HOLD_S))
+        elif mode in (None, "slow"):
+            if mode == "slow":
+                release.wait(float(fault.get("delay") or 0))
+            self._send(200, {"id": f"{st.name}_{call['n']}", "key": key, "status": "delivered"})
+        elif mode in ("timeout", "hang"):
+            hold = MAX_HANG_S if mode == "hang" else float(fault.get("delay") or DEFAULT_HOLD_S)
+            release.wait(hold)
             self._send(504, {"title": "Provider timed out", "status": 504})
+        elif mode == "redirect":
+            self.send(int(fault.get("status") or 302), {"title": "Moved"},
+                      {"Location": str(fault.get("location") or "/")})  # fmt: skip
+        elif mode == "respond":
+            self._send_raw(fault)
         else:
             status = int(fault.get("status") or 503)
-            self._send(status, {"title": "Provider unavailable", "status": status})
+            extra = {}
+            if fault.get("retry_after") is not None:
+                extra["Retry-After"] = str(fault["retry_after"])
+            self.send(status, {"title": "Provider unavailable", "status": status}, extra)
+
+    def _send_raw(self, fault: dict[str, Any]) -> None:
+        if fault.get("body_b64") is not None:
+            data = base64.b64decode(fault["body_b64"])
+        else:
+            data = str(fault.get("body") or "").encode()
+        with contextlib.suppress(OSError):
+            self.send_response(int(fault.get("status") or 200))
+            self.send_header("Content-Type", str(fault.get("content_type") or "text/plain"))
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            self.wfile.write(data)
 
     # -- the checks' control API -------------------------------------------------
     def _control(self, body: Any) -> None:
@@ -172,10 +240,13 @@ class _Handler(ControlHandler):
                 self._send(200, {"name": st.name, "status": "ok"})
             elif action == "calls":
                 self._send(200, st.calls)
+            elif action == "stats":
+                self._send(200, {"calls": len(st.calls), "in_flight": st.in_flight,
+                                 "max_in_flight": st.max_in_flight})  # fmt: skip
             elif action == "fail" and self.command == "POST":
                 fault = dict(body or {})
-                if fault.get("mode", "error") not in ("error", "timeout", "slow"):
-                    self._send(400, {"title": "mode must be 'error', 'timeout' or 'slow'"})
+                if fault.get("mode", "error") not in MODES:
+                    self._send(400, {"title": f"mode must be one of {', '.join(MODES)}"})
                     return
                 fault.setdefault("mode", "error")
                 if fault.get("always"):
@@ -183,16 +254,22 @@ class _Handler(ControlHandler):
                 else:
                     st.faults.extend(dict(fault) for _ in range(int(fault.get("n", 1))))
                 self._send(200, {"queued": len(st.faults), "always": st.always is not None})
+            elif action == "release" and self.command == "POST":
+                st.release_held()
+                self._send(200, {"status": "ok"})
             elif action == "recover" and self.command == "POST":
                 st.recover()
                 self._send(200, {"status": "ok"})
             elif action == "config" and self.command == "POST":
-                st.idempotency = bool((body or {}).get("idempotency", st.idempotency))
-                self._send(200, {"idempotency": st.idempotency})
+                config = body if isinstance(body, dict) else {}
+                st.idempotency = bool(config.get("idempotency", st.idempotency))
+                st.latency = max(0.0, float(config.get("latency", st.latency) or 0))
+                self._send(200, {"idempotency": st.idempotency, "latency": st.latency})
             elif action == "reset" and self.command == "POST":
                 st.recover()
                 st.calls.clear()
-                st.idempotency = False
+                st.idempotency, st.latency = False, 0.0
+                st.max_in_flight = st.in_flight
                 self._send(200, {"status": "ok"})
             else:
                 self._send(404, {"title": f"no control action {action!r}"})
