@@ -78,6 +78,7 @@ class Lab:
     worker_imports: tuple[str, ...] = field(default=())  # [worker] imports, loaded once
     faults: tuple[str, ...] = field(default=())  # links the checks can cut (checker.faults)
     instances: int = 1  # service processes per run, on one database and Redis (session.py)
+    receivers: tuple[str, ...] = field(default=())  # webhook receivers (sidecars/receivers.py)
 
     @property
     def dirname(self) -> str:
@@ -195,6 +196,12 @@ def load_lab(lab_dir: Path, root: Path | None = None) -> Lab:
             raise r.fail("sinks", f"{s!r} must be lowercase letters, digits and underscores")
     if len(set(sinks)) != len(sinks):
         raise r.fail("sinks", "names a sink twice")
+    receivers = r.strings("receivers", ())
+    for s in receivers:
+        if not _CHECK_ID.match(s):
+            raise r.fail("receivers", f"{s!r} must be lowercase letters, digits and underscores")
+    if len(set(receivers)) != len(receivers):
+        raise r.fail("receivers", "names a receiver twice")
     faults = r.strings("faults", ())
     for f in faults:
         if f not in FAULTS:
@@ -303,6 +310,7 @@ def load_lab(lab_dir: Path, root: Path | None = None) -> Lab:
         worker_imports=worker_imports,
         faults=faults,
         instances=instances,
+        receivers=receivers,
     )
 
 

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import dataclasses
+import json
 import os
 import shutil
 from pathlib import Path
@@ -114,3 +115,24 @@ def test_a_notebook_service_gets_the_same_world_as_a_check(monkeypatch):
     with handle.start(worker=False) as svc:
         assert svc.http.post("/notify-later", json={"order_id": 10}).status_code == 202
         assert svc.sinks["email"].settle(quiet=1.5) == 0, "no worker: the job waits"
+
+
+def test_webhook_receivers_are_for_the_checks_only(hello, tmp_path):
+    from checker.observe.sinks import Sink
+
+    lab = dataclasses.replace(hello, receivers=("merchant_a", "merchant_b"))
+    state = Path(os.environ["LAB_HOME"])
+    with Session(lab, lab.path, state=state, run_dir=tmp_path / "run") as session:
+        session.provision()
+        urls = json.loads(session.checks_env["LAB_RECEIVERS"])
+        assert sorted(urls) == ["merchant_a", "merchant_b"]
+        assert not set(urls.values()) & set(session.service_env.values()), (
+            "the service learns a receiver's URL only when a check registers it"
+        )
+        with Sink("merchant_a", urls["merchant_a"]) as receiver:
+            receiver.fail_next(1, status=500)
+            assert httpx.post(f"{receiver.url}/hooks", content=b"{}").status_code == 500
+            assert httpx.post(f"{receiver.url}/hooks", content=b"{ }").status_code == 200
+            assert [Sink.raw(c) for c in receiver.calls()] == [b"{}", b"{ }"]
+        pids = [h.pid for sidecar in session.sidecars for h in sidecar.helpers]
+    assert len(pids) == 2 and all(gone_within(pid) for pid in pids)

@@ -38,6 +38,12 @@ class Sink:
     def close(self) -> None:
         self._client.close()
 
+    def __enter__(self) -> Sink:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
     def _control(self, action: str, payload: dict[str, Any] | None = None) -> Any:
         if payload is None and action in ("health", "calls", "stats"):
             r = self._client.get(f"/_sink/{action}")
