@@ -17,8 +17,17 @@ mode they are accepted and never answered (the client waits for its own timeout,
 with a server that froze). The checks' own ``redis`` fixture connects directly, so they
 still observe Redis during an outage.
 
-Control API (JSON): ``GET /status`` (``{"state", "connections", "accepted"}``),
-``POST /down`` (``{"mode": "refuse" | "hang"}``), ``POST /up``.
+The link can also be slow: ``POST /delay`` (``{"ms": 20}``) holds every chunk the
+service sends for that long before it goes on to Redis (about one delay per round trip),
+which widens any race between a read and a write in the service's code. And it can
+**record** the commands that pass (``POST /record``, ``GET /commands``): the proxy reads
+the RESP protocol of the service's side, so a check can explain a failure ("GET, then
+SET: not one atomic step") but should never decide one from the record alone.
+
+Control API (JSON): ``GET /status`` (``{"state", "connections", "accepted",
+"delay_ms", "recording"}``), ``POST /down`` (``{"mode": "refuse" | "hang"}``), ``POST
+/up``, ``POST /delay`` (``{"ms": 20}``), ``POST /record`` (``{"on": true}``: clears and
+starts), ``GET /commands`` (``[{"at", "conn", "args"}]``, arguments cut at 100 bytes).
 """
 
 from __future__ import annotations
@@ -52,6 +61,9 @@ class Proxy:
         self.conns: set[socket.socket] = set()
         self.accepted = 0
         self.listener = socket.create_server(("127.0.0.1", 0))
+        self.delay_s = 0.0
+        self.recording = False
+        self.commands: list[dict[str, Any]] = []
 
     @property
     def port(self) -> int:
@@ -93,7 +105,29 @@ class Proxy:
         upstream.settimeout(None)
         self._track(client, upstream)
         threading.Thread(target=_pipe, args=(upstream, client), daemon=True).start()
-        _pipe(client, upstream)
+        with self.lock:
+            conn_id = self.accepted
+        _pipe(client, upstream, self._outbound(conn_id))
+
+    def _outbound(self, conn_id: int) -> Any:
+        """What happens to each chunk from the service: recorded, then delayed."""
+        parser = RespParser()
+
+        def each(data: bytes) -> None:
+            if self.recording:
+                for args in parser.feed(data):
+                    with self.lock:
+                        if len(self.commands) < MAX_RECORDED:
+                            self.commands.append({"at": time.time(), "conn": conn_id, "args": args})
+            if self.delay_s:
+                time.sleep(self.delay_s)
+
+        return each
+
+    def record(self, on: bool) -> None:
+        with self.lock:
+            self.commands = []
+            self.recording = on
 
     def set_state(self, state: str) -> None:
         # Any change drops the connections open now: going down cuts them; coming back
@@ -108,7 +142,9 @@ class Proxy:
 
     def status(self) -> dict[str, Any]:
         with self.lock:
-            return {"state": self.state, "connections": len(self.conns), "accepted": self.accepted}
+            return {"state": self.state, "connections": len(self.conns),
+                    "accepted": self.accepted, "delay_ms": round(self.delay_s * 1000),
+                    "recording": self.recording}  # fmt: skip
 
 
 def _close(s: socket.socket) -> None:
@@ -124,9 +160,62 @@ def _drain(s: socket.socket) -> None:
             pass
 
 
-def _pipe(src: socket.socket, dst: socket.socket) -> None:
+MAX_RECORDED = 100_000
+MAX_ARG = 100
+
+
+class RespParser:
+    """The commands in a client's byte stream (RESP arrays of bulk strings, or inline
+    commands), fed chunk by chunk; arguments as text, cut at MAX_ARG bytes."""
+
+    def __init__(self) -> None:
+        self.buf = b""
+
+    def feed(self, data: bytes) -> list[list[str]]:
+        self.buf += data
+        out = []
+        while self.buf:
+            parsed = self._one()
+            if parsed is None:
+                break
+            out.append(parsed)
+        return out
+
+    def _one(self) -> list[str] | None:
+        buf = self.buf
+        end = buf.find(b"\r\n")
+        if end < 0:
+            return None
+        if not buf.startswith(b"*"):  # an inline command
+            self.buf = buf[end + 2 :]
+            return [_text(a) for a in buf[:end].split()]
+        count, pos, args = int(buf[1:end]), end + 2, []
+        for _ in range(count):
+            end = buf.find(b"\r\n", pos)
+            if end < 0 or buf[pos : pos + 1] != b"$":
+                return None
+            size = int(buf[pos + 1 : end])
+            start = end + 2
+            if len(buf) < start + size + 2:
+                return None
+            args.append(_text(buf[start : start + size]))
+            pos = start + size + 2
+        self.buf = buf[pos:]
+        return args
+
+
+def _text(arg: bytes) -> str:
+    return arg[:MAX_ARG].decode("utf-8", errors="replace")
+
+
+def _pipe(src: socket.socket, dst: socket.socket, each: Any = None) -> None:
     try:
         while data := src.recv(65536):
+            if each is not None:
+                try:
+                    each(data)
+                except ValueError:  # not RESP after all: forward it, record no more
+                    each = None
             dst.sendall(data)
     except OSError:
         pass
@@ -138,7 +227,13 @@ def _pipe(src: socket.socket, dst: socket.socket) -> None:
 def _control(proxy: Proxy) -> type[ControlHandler]:
     class Handler(ControlHandler):
         def do_GET(self) -> None:
-            self.send(200, proxy.status()) if self.path == "/status" else self.send(404, {})
+            if self.path == "/status":
+                self.send(200, proxy.status())
+            elif self.path == "/commands":
+                with proxy.lock:
+                    self.send(200, list(proxy.commands))
+            else:
+                self.send(404, {})
 
         def do_POST(self) -> None:
             body = self.json_body()
@@ -149,6 +244,13 @@ def _control(proxy: Proxy) -> type[ControlHandler]:
                     return
                 proxy.set_state(mode)
                 print(f"{time.strftime('%H:%M:%S')} link down ({mode})", flush=True)
+                self.send(200, proxy.status())
+            elif self.path == "/delay":
+                proxy.delay_s = max(0.0, float(body.get("ms") or 0)) / 1000
+                print(f"{time.strftime('%H:%M:%S')} delay {body.get('ms')} ms", flush=True)
+                self.send(200, proxy.status())
+            elif self.path == "/record":
+                proxy.record(bool(body.get("on", True)))
                 self.send(200, proxy.status())
             elif self.path == "/up":
                 proxy.set_state("up")
