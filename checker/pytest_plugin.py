@@ -13,6 +13,8 @@ What a hidden check can use (fixtures):
 ``db``         a psycopg connection (autocommit) to this run's own database
 ``redis``      a redis client on this run's own Redis db (labs that declare redis)
 ``locks``      the lock gate and blocker transactions (``checker.observe.locks``)
+``logs``       the service's output since the test began: JSON records, stray lines
+``service``    the service's processes: ``service.signal("SIGTERM")``, ``wait_exit()``
 ``measure``    ``measure(name, value)`` records a number into the result's measurements
 ``note``       ``note(text)``: what a passing check found (its message, shown beside it)
 ``rng``        a ``random.Random`` seeded from the run's seed (``LAB_SEED``) and the check's
@@ -288,6 +290,27 @@ def statements():
         pytest.skip(exc.message)
     with log:
         yield log
+
+
+@pytest.fixture
+def logs():
+    """What the service printed since this test began, as JSON records and stray lines
+    (``checker.observe.service.ServiceLog``): ``mark()``, ``records()``, ``stray()``,
+    ``wait_for(...)``."""
+    from checker.observe.service import ServiceLog
+
+    _env("LAB_SERVICE_LOG")
+    return ServiceLog.from_env()
+
+
+@pytest.fixture(scope="session")
+def service():
+    """The service's instances as processes: ``service.signal("SIGTERM")``,
+    ``alive()``, ``wait_exit()`` (``checker.observe.service.ServiceProcess``)."""
+    from checker.observe.service import ServiceProcess
+
+    _env("LAB_SERVICE_PIDS")
+    return ServiceProcess.from_env()
 
 
 @pytest.fixture(scope="session")

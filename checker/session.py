@@ -239,6 +239,11 @@ class Session:
         urls = [svc.url for svc in self.services]
         self.checks_env["LAB_SERVICE_URL"] = urls[0]
         self.checks_env["LAB_SERVICE_URLS"] = ",".join(urls)
+        self.checks_env["LAB_SERVICE_LOG"] = str(self.services[0].log_path)
+        self.checks_env["LAB_SERVICE_LOGS"] = os.pathsep.join(
+            str(s.log_path) for s in self.services
+        )
+        self.checks_env["LAB_SERVICE_PIDS"] = ",".join(str(s.process.pid) for s in self.services)
         return took
 
     def _wait_healthy(self, service: process.Service, timeout: float) -> float:
@@ -268,9 +273,13 @@ class Session:
             svc.check_log_size()
 
     def crashed(self) -> StartFailed | None:
-        """An instance that died while the checks ran, as a run error."""
+        """An instance that died while the checks ran, as a run error (one a check sent
+        a signal to, ``checker.observe.service``, may have stopped: no crash)."""
+        from .observe.service import signalled_pids
+
+        signalled = signalled_pids(self.run_dir)
         for svc in self.services:
-            if not svc.alive():
+            if not svc.alive() and svc.process.pid not in signalled:
                 return StartFailed(
                     RunErrorKind.SERVICE_CRASHED,
                     f"Your service stopped during the checks (exit code {svc.exit_code()}), "

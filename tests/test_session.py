@@ -136,3 +136,49 @@ def test_webhook_receivers_are_for_the_checks_only(hello, tmp_path):
             assert [Sink.raw(c) for c in receiver.calls()] == [b"{}", b"{ }"]
         pids = [h.pid for sidecar in session.sidecars for h in sidecar.helpers]
     assert len(pids) == 2 and all(gone_within(pid) for pid in pids)
+
+
+def test_checks_read_the_output_as_records_and_signal_the_service(tmp_path, monkeypatch):
+    course, checks = tmp_path / "course", tmp_path / "checks"
+    shutil.copytree(FIXTURE_COURSE, course)
+    shutil.copytree(FIXTURE_CHECKS / "hello", checks / "hello")
+    app = course / "labs" / "01-hello" / "app" / "main.py"
+    app.write_text(app.read_text() + (
+        "\n\n@app.get('/say')\n"
+        "def say(word: str):\n"
+        "    import json\n"
+        "    print(json.dumps({'event': 'said', 'word': word}))\n"
+        "    print('a stray line about ' + word)\n"
+        "    return {}\n"
+    ))  # fmt: skip
+    manifest = course / "labs" / "01-hello" / "lab.toml"
+    manifest.write_text(manifest.read_text() + "".join(
+        f'\n[[checks]]\nid = "{cid}"\ntitle = "{cid}"\npoints = 1\nhint = "-"\n'
+        for cid in ("logs_json", "stops_on_term")
+    ))  # fmt: skip
+    (checks / "hello" / "test_output.py").write_text(
+        "def test_logs_json(http, logs):\n"
+        "    mark = logs.mark()\n"
+        "    http.get('/say', params={'word': 'early'})\n"
+        "    since = logs.mark()\n"
+        "    http.get('/say', params={'word': 'hi'})\n"
+        "    line = logs.wait_for(lambda r: r['word'] == 'hi', since=since)\n"
+        "    assert line is not None and line.record == {'event': 'said', 'word': 'hi'}\n"
+        "    assert logs.records(since=since) == [{'event': 'said', 'word': 'hi'}]\n"
+        "    assert logs.stray(since=since) == ['a stray line about hi']\n"
+        "    assert len(logs.records(since=mark)) == 2\n"
+        "    assert logs.wait_for('never printed', timeout=0.2) is None\n"
+        "\n\n"
+        "def test_stops_on_term(service):\n"
+        "    assert service.alive()\n"
+        "    service.signal('SIGTERM')\n"
+        "    assert service.wait_exit(timeout=10), 'uvicorn stops on SIGTERM'\n"
+    )
+    monkeypatch.setenv("LAB_COURSE_DIR", str(course))
+    monkeypatch.setenv("LAB_CHECKS_DIR", str(checks))
+    lab = Catalog(course).get("hello")
+    result = runner.run(lab, Workspace(lab.path, "starter"), state=Path(os.environ["LAB_HOME"]))
+    verdicts = {c.id: (c.status, c.message) for c in result.checks}
+    assert verdicts["logs_json"] == ("pass", ""), verdicts
+    assert verdicts["stops_on_term"] == ("pass", ""), verdicts
+    assert result.error is None, "a service stopped by a check's signal did not crash"
