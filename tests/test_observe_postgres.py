@@ -257,3 +257,40 @@ def test_a_blocker_holds_its_lock_until_the_block_ends(run_db):
             with pytest.raises(psycopg.errors.LockNotAvailable):
                 conn.execute("UPDATE item SET kind = kind WHERE id = 2")
         conn.execute("UPDATE item SET kind = kind WHERE id = 2")
+
+
+def test_deadlocks_are_counted_per_run_database(run_db):
+    import threading
+    import time
+
+    from checker.observe.locks import Locks
+
+    locks = Locks(run_db)
+    before = locks.deadlocks()
+    a = psycopg.connect(run_db)
+    b = psycopg.connect(run_db)
+    errors: list[Exception] = []
+
+    def second(conn, first, then):
+        try:
+            conn.execute("UPDATE item SET kind = kind WHERE id = %s", (first,))
+            time.sleep(0.3)
+            conn.execute("UPDATE item SET kind = kind WHERE id = %s", (then,))
+            conn.commit()
+        except psycopg.errors.DeadlockDetected as exc:
+            errors.append(exc)
+            conn.rollback()
+
+    threads = [threading.Thread(target=second, args=(a, 10, 11)),
+               threading.Thread(target=second, args=(b, 11, 10))]  # fmt: skip
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(15)
+    a.close()
+    b.close()
+    assert len(errors) == 1, "PostgreSQL broke the cycle by failing one transaction"
+    deadline = time.monotonic() + 5  # statistics are flushed within a second or so
+    while locks.deadlocks() == before and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert locks.deadlocks() - before == 1

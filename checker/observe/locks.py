@@ -129,6 +129,17 @@ class Locks:
         run = urlsplit(os.environ["LAB_RUN_DATABASE_URL"])
         return cls(urlunsplit(admin._replace(path=run.path)))
 
+    def deadlocks(self) -> int:
+        """Deadlocks PostgreSQL detected in the run's database so far
+        (``pg_stat_database.deadlocks``): compare before and after, as a delta."""
+        import psycopg
+
+        with psycopg.connect(self.url, autocommit=True, connect_timeout=10) as conn:
+            conn.execute("SELECT pg_stat_clear_snapshot()")
+            return int(conn.execute(
+                "SELECT deadlocks FROM pg_stat_database WHERE datname = current_database()"
+            ).fetchone()[0])  # fmt: skip
+
     @contextmanager
     def gate(self, sql: str | Sequence[str], params: Sequence[Any] | None = None, *,
              waiters: int, quiet: float = 1.0, timeout: float = 15.0) -> Iterator[Gate]:  # fmt: skip
