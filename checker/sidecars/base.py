@@ -195,6 +195,8 @@ class Sidecar:
     fixture: ClassVar[str | None] = None
     fixture_scope: ClassVar[str] = "function"
     phase: ClassVar[str | None] = None  # what the progress line says while we wait for it
+    #: Runs the learner's code (the worker): must be confined like the service itself.
+    learner_code: ClassVar[bool] = False
 
     def __init__(self, ctx: Context) -> None:
         self.ctx = ctx

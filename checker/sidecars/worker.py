@@ -251,6 +251,7 @@ class Worker(Sidecar):
     order = 90
     fixture = "worker"
     fixture_scope = "session"
+    learner_code = True
 
     @classmethod
     def wanted(cls, lab: Any) -> bool:
