@@ -6,7 +6,9 @@ live in ``checks/<lab>/`` and run in a pytest process of their own with only
 ``pytest_plugin`` loaded. Errors the user can act on are in ``errors.py``.
 
 Entry points: ``cli`` (the command), ``runner.run`` (one run), ``notebook.open_lab``
-(the notebooks' API), ``testing.fresh_database`` (the labs' public tests).
+(the notebooks' API), ``testing.fresh_database`` (the labs' public tests); all three
+provision through ``session.Session`` (database, Redis, ``sidecars/``, the service).
+``observe/`` imports nothing of the engine but ``errors``.
 """
 
 

@@ -77,6 +77,8 @@ class Lab:
     worker_queues: tuple[str, ...] = field(default=("default",))  # [worker] queues
     worker_imports: tuple[str, ...] = field(default=())  # [worker] imports, loaded once
     faults: tuple[str, ...] = field(default=())  # links the checks can cut (checker.faults)
+    instances: int = 1  # service processes per run, on one database and Redis (session.py)
+    receivers: tuple[str, ...] = field(default=())  # webhook receivers (sidecars/receivers.py)
 
     @property
     def dirname(self) -> str:
@@ -194,6 +196,12 @@ def load_lab(lab_dir: Path, root: Path | None = None) -> Lab:
             raise r.fail("sinks", f"{s!r} must be lowercase letters, digits and underscores")
     if len(set(sinks)) != len(sinks):
         raise r.fail("sinks", "names a sink twice")
+    receivers = r.strings("receivers", ())
+    for s in receivers:
+        if not _CHECK_ID.match(s):
+            raise r.fail("receivers", f"{s!r} must be lowercase letters, digits and underscores")
+    if len(set(receivers)) != len(receivers):
+        raise r.fail("receivers", "names a receiver twice")
     faults = r.strings("faults", ())
     for f in faults:
         if f not in FAULTS:
@@ -207,6 +215,9 @@ def load_lab(lab_dir: Path, root: Path | None = None) -> Lab:
         raise r.fail("worker", "is set, but 'worker' is not in services")
     order = r.get("order", int)
     minutes = r.get("minutes", int, 30)
+    instances = r.get("instances", int, 1)
+    if not 1 <= instances <= 8:
+        raise r.fail("instances", f"must be between 1 and 8, not {instances}")
 
     checks: list[Check] = []
     raw_checks = r.get("checks", list)
@@ -298,6 +309,8 @@ def load_lab(lab_dir: Path, root: Path | None = None) -> Lab:
         worker_queues=worker_queues,
         worker_imports=worker_imports,
         faults=faults,
+        instances=instances,
+        receivers=receivers,
     )
 
 

@@ -1,11 +1,69 @@
-"""Every error the checker raises on purpose, in one place.
+"""Every error the checker raises on purpose, and every way a run can end unjudged,
+in one place (httpx's ``_exceptions.py`` is the model).
 
-Each carries the exit code the command line answers with (see DESIGN.md): 2 when a run
-could not be judged (services unreachable, a workspace that cannot be composed), 3 for
-a usage mistake (an unknown lab, a malformed manifest, a bad option).
+The hierarchy::
+
+    LabError                      exit 2 unless said otherwise; str() is for the user
+    ├── UsageError                exit 3: the user asked for something that cannot be
+    │   ├── UnknownLab
+    │   ├── ManifestError
+    │   ├── CourseNotFound
+    │   └── WorkspaceError
+    ├── ServiceError              PostgreSQL, Redis or a sidecar could not be provided
+    │   └── ServiceUnavailable
+    ├── StatementsUnavailable     pg_stat_statements cannot be read (checks skip)
+    └── RunFailed                 a run ended without a verdict: carries a RunErrorKind
+        └── StartFailed           the learner's service or worker never became ready
+
+``RunErrorKind`` is the closed list of ``error.kind`` values of a result (the JSON
+contract, DESIGN.md): compare with its members, never with a prefix of a string.
+
+This module imports nothing of the checker: anything may import it (observe/ too).
 """
 
 from __future__ import annotations
+
+from enum import StrEnum
+
+
+class RunErrorKind(StrEnum):
+    """Why a run (or a graded submission) has no verdict: ``result.error.kind``."""
+
+    # the learner's processes
+    SERVICE_START_FAILED = "service_start_failed"  # exited during start-up
+    SERVICE_UNHEALTHY = "service_unhealthy"  # never answered its health path in time
+    SERVICE_CRASHED = "service_crashed"  # stopped while the checks ran
+    LOG_FLOOD = "log_flood"  # wrote more log than the limit
+    WORKER_START_FAILED = "worker_start_failed"
+    WORKER_UNREADY = "worker_unready"
+    MIGRATIONS_FAILED = "migrations_failed"
+    # the run itself
+    SERVICES_UNAVAILABLE = "services_unavailable"  # PostgreSQL, Redis or a sidecar
+    TIMEOUT = "timeout"  # the checks did not finish in time
+    CHECKS_CRASHED = "checks_crashed"  # the hidden checks' process failed (our bug)
+    INTERRUPTED = "interrupted"
+    # grading (checker.grading): a submission that could not be run at all
+    NOT_SUBMITTED = "not_submitted"
+    CLONE_FAILED = "clone_failed"
+    BAD_SUBMISSION = "bad_submission"
+    GRADER_CRASHED = "grader_crashed"
+    GRADER_LOST = "grader_lost"
+
+    @property
+    def service_not_started(self) -> bool:
+        """The checks left unrun were skipped because the service was not there."""
+        return self in _NOT_STARTED
+
+    @property
+    def shows_service_log(self) -> bool:
+        """The service's log tail explains it (a hang, a crash of the checks)."""
+        return self in (RunErrorKind.TIMEOUT, RunErrorKind.CHECKS_CRASHED)
+
+
+_NOT_STARTED = frozenset({
+    RunErrorKind.SERVICE_START_FAILED, RunErrorKind.SERVICE_UNHEALTHY,
+    RunErrorKind.SERVICE_CRASHED, RunErrorKind.SERVICES_UNAVAILABLE,
+})  # fmt: skip
 
 
 class LabError(Exception):
@@ -67,3 +125,16 @@ class ServiceUnavailable(ServiceError):
 class StatementsUnavailable(LabError):
     """pg_stat_statements cannot be read on this server; the message says how to enable it
     (hidden checks that need it are skipped with that message)."""
+
+
+class RunFailed(LabError):
+    """A run that ended without a verdict; becomes ``result.error`` (a ``RunError``)."""
+
+    def __init__(self, kind: RunErrorKind | str, message: str, log_tail: str = "") -> None:
+        super().__init__(message, detail=log_tail or None)
+        self.kind = RunErrorKind(kind)  # an unknown kind is a bug: ValueError
+        self.log_tail = log_tail
+
+
+class StartFailed(RunFailed):
+    """The learner's service (or worker) never became ready; ``log_tail`` shows why."""

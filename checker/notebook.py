@@ -19,13 +19,11 @@ from typing import Any
 
 from . import process, runner
 from .catalog import Catalog, Lab
-from .migrations import migrated_template
+from .errors import RunFailed
 from .paths import state_dir
 from .progress import Progress
 from .results import RunResult
-from .services import providers
-from .services.databases import create_run_database, drop_database, ensure_template
-from .services.redis_lease import RedisLease
+from .session import Session
 from .workspace import compose, for_lab
 
 STATUS_STYLE = {
@@ -109,69 +107,44 @@ class LabHandle:
     def _workspace(self):
         return compose(self.lab) if self.solution else for_lab(self.lab, self.path)
 
-    def start(self, timeout: float = 20.0) -> RunningService:
+    def start(self, timeout: float = 20.0, *, worker: bool = True) -> RunningService:
         """Start your service (as `lab check` would) on a fresh database. Starting again
-        stops the previous one first, so re-running a cell picks up your latest code."""
+        stops the previous one first, so re-running a cell picks up your latest code.
+        ``worker=False``: no RQ worker runs (run one yourself to watch each job)."""
         if self.running is not None:
             self.running.stop()
             self.running = None
-        self.running = self._start(timeout)
+        self.running = self._start(timeout, frozenset() if worker else frozenset({"worker"}))
         return self.running
 
-    def _start(self, timeout: float) -> RunningService:
-        lab = self.lab
-        prov = providers(self.state)
-        cleanup: list[Any] = []
-        env = {"PYTHONDONTWRITEBYTECODE": "1", "PYTHONUNBUFFERED": "1"}
-        import os
+    def _start(self, timeout: float, without: frozenset[str] = frozenset()) -> RunningService:
+        """The same world as `lab check` (``checker.session``): a fresh database, Redis,
+        the lab's sidecars (sinks, the Redis fault proxy, the worker) and the service."""
+        import json
 
-        env = {**{k: v for k, v in os.environ.items() if not k.startswith("LAB_")}, **env}
-        db_url = redis_url = admin = None
-        opened: dict[str, Any] = {}
+        from .observe.sinks import Sink
+
         ws = self._workspace()
-        cleanup.append(ws.cleanup)
+        session = Session(self.lab, ws.path, state=self.state,
+                          run_dir=self.state / "notebook" / self.lab.id,
+                          db_label=f"{self.lab.id}nb", without=without)  # fmt: skip
+        cleanup: list[Any] = [ws.cleanup, session.close]
         try:
-            if "postgres" in lab.services:
-                admin = prov.postgres.ensure()
-                name, sql = runner.template_for(lab)
-                ensure_template(admin, name, sql)
-                if lab.migrations:  # your migrations, as `lab check` applies them
-                    name = migrated_template(
-                        admin, name, ws.path, lab.migrations, env,
-                        self.state / "notebook" / f"{lab.id}-migrations.log",
-                    )  # fmt: skip
-                db_name, db_url = create_run_database(admin, name, f"{lab.id}nb")
-                cleanup.append(lambda: drop_database(admin, db_name))
-                env["DATABASE_URL"] = db_url
-            if {"redis", "worker"} & set(lab.services):
-                lease = RedisLease(prov.redis.ensure())
-                redis_url = lease.acquire()
-                cleanup.append(lease.release)
-                env["REDIS_URL"] = redis_url
-            log_path = self.state / "notebook" / f"{lab.id}-service.log"
-            log_path.parent.mkdir(parents=True, exist_ok=True)
-            if lab.sinks:  # the stand-in providers, as `lab check` runs them
-                from .observe.sinks import Sink
-                from .sinks import Launched, env_var
-
-                launched = Launched(lab.sinks, run_dir=log_path.parent, env=env)
-                cleanup.append(launched.stop)
-                for name, url in launched.urls().items():
-                    env[env_var(name)] = url
-                    opened[name] = Sink(name, url)
-                    cleanup.append(opened[name].close)
-            log_path.write_bytes(b"")
-            svc = process.Service(lab.app, cwd=ws.path, env=env, log_path=log_path).start()
+            session.provision()
             try:
-                svc.wait_healthy(lab.health, timeout)
-            except process.StartFailed as exc:
-                svc.stop()
+                session.start_services(timeout)
+            except RunFailed as exc:
                 raise RuntimeError(f"{exc.message}\n\n{exc.log_tail}") from None
+            opened = {name: Sink(name, url)
+                      for name, url in json.loads(session.checks_env.get("LAB_SINKS", "{}")).items()}  # fmt: skip
+            cleanup += [sink.close for sink in opened.values()]
         except BaseException:
             for fn in reversed(cleanup):
                 fn()
             raise
-        return RunningService(svc.url, db_url, redis_url, log_path, svc, cleanup, admin, opened)
+        svc = session.service
+        return RunningService(svc.url, session.database_url, session.redis_url, svc.log_path,
+                              svc, cleanup, session.admin_url, opened)  # fmt: skip
 
     def check(self, show: bool = True, listener: runner.Listener | None = None) -> RunResult:
         """Run the hidden checks, exactly as `lab check` does; returns the result."""

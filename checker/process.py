@@ -17,6 +17,7 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 
+from .errors import StartFailed
 from .services.base import free_port, tail
 from .zygote import ForkedProcess, Zygote
 
@@ -24,14 +25,6 @@ _LIVE: dict[int, subprocess.Popen] = {}
 
 #: A service that writes more log than this is stopped (a print in a loop fills a disk).
 LOG_LIMIT_BYTES = int(os.environ.get("LAB_LOG_LIMIT_MB", "20")) * 1024 * 1024
-
-
-class StartFailed(Exception):
-    """The service never became healthy; ``kind`` says how, ``log_tail`` shows why."""
-
-    def __init__(self, kind: str, message: str, log_tail: str = "") -> None:
-        super().__init__(message)
-        self.kind, self.message, self.log_tail = kind, message, log_tail
 
 
 class ManagedProcess:

@@ -8,9 +8,13 @@ Redis are reached with their own clients.
 What a hidden check can use (fixtures):
 
 ``base_url``   the running service, e.g. ``http://127.0.0.1:53121``
+``base_urls``  every instance of it (``instances = N`` in lab.toml; the first is base_url)
 ``http``       an ``httpx.Client`` on that URL (5 s timeout, no redirects followed)
 ``db``         a psycopg connection (autocommit) to this run's own database
 ``redis``      a redis client on this run's own Redis db (labs that declare redis)
+``locks``      the lock gate and blocker transactions (``checker.observe.locks``)
+``logs``       the service's output since the test began: JSON records, stray lines
+``service``    the service's processes: ``service.signal("SIGTERM")``, ``wait_exit()``
 ``measure``    ``measure(name, value)`` records a number into the result's measurements
 ``note``       ``note(text)``: what a passing check found (its message, shown beside it)
 ``rng``        a ``random.Random`` seeded from the run's seed (``LAB_SEED``) and the check's
@@ -23,6 +27,8 @@ What a hidden check can use (fixtures):
                ``checker.observe.redis.RedisLink`` (labs with ``faults = ["redis"]``)
 ``worker``     the run's RQ worker, to kill and restart mid-run: a
                ``checker.observe.rq.WorkerControl`` (labs with ``worker`` in services)
+
+(The last three come from their sidecars, ``checker.sidecars``: each brings its fixture.)
 
 A long check (a load run) calls ``progress("...")`` to show a live line in the
 learner's terminal. An exception with ``cannot_judge = True`` (``LoadInvalid``) makes
@@ -234,7 +240,14 @@ def _env(name: str) -> str:
 
 @pytest.fixture(scope="session")
 def base_url() -> str:
+    """The service's URL (with ``instances = N``: the first instance's)."""
     return _env("LAB_SERVICE_URL").rstrip("/")
+
+
+@pytest.fixture(scope="session")
+def base_urls() -> list[str]:
+    """Every instance's URL (``instances = N`` in lab.toml), the first is ``base_url``."""
+    return [u.rstrip("/") for u in _env("LAB_SERVICE_URLS").split(",")]
 
 
 @pytest.fixture(scope="session")
@@ -279,6 +292,38 @@ def statements():
         yield log
 
 
+@pytest.fixture
+def logs():
+    """What the service printed since this test began, as JSON records and stray lines
+    (``checker.observe.service.ServiceLog``): ``mark()``, ``records()``, ``stray()``,
+    ``wait_for(...)``."""
+    from checker.observe.service import ServiceLog
+
+    _env("LAB_SERVICE_LOG")
+    return ServiceLog.from_env()
+
+
+@pytest.fixture(scope="session")
+def service():
+    """The service's instances as processes: ``service.signal("SIGTERM")``,
+    ``alive()``, ``wait_exit()`` (``checker.observe.service.ServiceProcess``)."""
+    from checker.observe.service import ServiceProcess
+
+    _env("LAB_SERVICE_PIDS")
+    return ServiceProcess.from_env()
+
+
+@pytest.fixture(scope="session")
+def locks():
+    """Races forced on every run: ``locks.gate(sql, waiters=N)`` holds a lock until N
+    service backends wait for it, ``locks.hold(sql)`` a blocker transaction
+    (``checker.observe.locks``)."""
+    from checker.observe.locks import Locks
+
+    _env("LAB_RUN_DATABASE_URL")
+    return Locks.from_env()
+
+
 @pytest.fixture(scope="session")
 def redis():
     import redis as redis_lib
@@ -290,42 +335,18 @@ def redis():
         client.close()
 
 
-@pytest.fixture
-def sinks():
-    """The run's provider sinks by name, each reset (no calls, no faults) for this test."""
-    from checker.observe.sinks import Sink
+def _register_sidecar_fixtures() -> None:
+    """Each sidecar (``checker.sidecars``) brings its own fixture: ``sinks``,
+    ``redis_link``, ``worker``..."""
+    from checker.sidecars import all_sidecars
 
-    declared = json.loads(os.environ.get("LAB_SINKS") or "{}")
-    if not declared:
-        raise RuntimeError("this lab declares no sinks (lab.toml: sinks = [...])")
-    opened = {name: Sink(name, url) for name, url in declared.items()}
-    try:
-        for sink in opened.values():
-            sink.reset()
-        yield opened
-    finally:
-        for sink in opened.values():
-            sink.close()
+    for kind in all_sidecars():
+        if kind.fixture:
+            fixture = pytest.fixture(kind.provide, scope=kind.fixture_scope, name=kind.fixture)
+            globals()[f"_sidecar_fixture_{kind.fixture}"] = fixture
 
 
-@pytest.fixture
-def redis_link():
-    """The service's link to Redis (through the run's fault proxy); restored afterwards."""
-    from checker.observe.redis import RedisLink
-
-    link = RedisLink(_env("LAB_REDIS_PROXY_URL"))
-    try:
-        yield link
-    finally:
-        link.restore()
-
-
-@pytest.fixture(scope="session")
-def worker():
-    """The run's RQ worker (kill, start, restart, status), through its supervisor."""
-    from checker.observe.rq import WorkerControl
-
-    return WorkerControl(_env("LAB_WORKER_URL"))
+_register_sidecar_fixtures()
 
 
 @pytest.fixture

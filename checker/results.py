@@ -35,9 +35,17 @@ class CheckResult:
 
 @dataclass
 class RunError:
-    kind: str  # service_start_failed | timeout | services_unavailable | checks_crashed ...
+    kind: str  # a checker.errors.RunErrorKind: service_start_failed, timeout, ...
     message: str
     log_tail: str = ""
+
+    def __post_init__(self) -> None:
+        import contextlib
+
+        from .errors import RunErrorKind
+
+        with contextlib.suppress(ValueError):  # a kind from another version stays text
+            self.kind = RunErrorKind(self.kind)
 
 
 @dataclass

@@ -6,8 +6,9 @@ run in a pytest process with only our plugin loaded. Pytest starts first and col
 while the run is provisioned and the service boots, then waits for "go" (with the run's
 URLs) on a pipe. Results stream back as JSON lines on another pipe.
 
-Whatever happens (a crash, a hang, Ctrl-C), ``_Resources.close`` stops both process
-groups, drops the run's database and flushes its Redis database.
+Everything the run starts beside pytest (database, Redis, sidecars, the service's
+instances) belongs to a ``checker.session.Session``: whatever happens (a crash, a hang,
+Ctrl-C), it stops every process and drops the run's database and Redis, in reverse.
 """
 
 from __future__ import annotations
@@ -27,25 +28,14 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from . import faults, process, sinks, workers
+from . import process
 from .catalog import Lab
-from .errors import LabError
-from .migrations import MigrationFailed, migrated_template
+from .errors import LabError, RunErrorKind, RunFailed
+from .migrations import MigrationFailed
 from .paths import CHECKS_DIR
 from .results import CheckResult, RunError, RunResult
-from .services import providers
-from .services.databases import (
-    TEMPLATE_PREFIX,
-    create_run_database,
-    drop_database,
-    drop_stale_runs,
-    ensure_template,
-    fingerprint,
-)
-from .services.redis_lease import RedisLease
+from .session import Session, base_env, template_for
 from .workspace import Workspace
-from .zygote import Zygote
-from .zygote import enabled as zygote_enabled
 
 Listener = Callable[[str, Any], None]
 KEEP_RUNS = 30
@@ -88,11 +78,7 @@ def _new_run_dir(state: Path, lab: Lab) -> Path:
     return path
 
 
-def template_for(lab: Lab) -> tuple[str, list[str]]:
-    """The template database's name and the SQL that builds it (from the trusted checks)."""
-    sql = [(lab.checks_path / rel).read_text(encoding="utf-8") for rel in lab.template_sql]
-    name = f"{TEMPLATE_PREFIX}{lab.id.replace('-', '_')}_{fingerprint(*sql)}"
-    return name, sql
+__all__ = ["Listener", "RunOptions", "run", "template_for"]
 
 
 class _Events:
@@ -159,6 +145,7 @@ class _Checks:
             os.close(go_read)
         process._LIVE[self.proc.pid] = self.proc
         self.events = _Events(events_read)
+        self.stopped = False
 
     def go(self, urls: dict[str, str]) -> None:
         self._send("go " + json.dumps(urls))
@@ -173,109 +160,14 @@ class _Checks:
 
     def stop(self) -> None:
         # Its last event is sent: nothing left to wait for (not even its summary).
+        if self.stopped:
+            return
+        self.stopped = True
         process.kill_group(self.proc, grace=0)
         for fd in (self.events.fd, self.go_fd):
-            with contextlib.suppress(OSError):
-                os.close(fd)
-
-
-class _Resources:
-    """What a run holds, released in ``close`` whatever happened."""
-
-    def __init__(self) -> None:
-        self.checks: _Checks | None = None
-        self.service: process.Service | None = None
-        self.admin_url: str | None = None
-        self.db_name: str | None = None
-        self.lease: RedisLease | None = None
-        self.sinks: sinks.Launched | None = None
-        self.worker: workers.Launched | None = None
-        self.redis_proxy: faults.Launched | None = None
-
-    def close(self) -> None:
-        if self.checks is not None:
-            self.checks.stop()
-        if self.worker is not None:
-            self.worker.stop()
-        if self.service is not None:
-            self.service.stop()
-        if self.sinks is not None:
-            self.sinks.stop()
-        if self.redis_proxy is not None:
-            self.redis_proxy.stop()
-        if self.admin_url and self.db_name:
-            drop_database(self.admin_url, self.db_name)
-        if self.lease is not None:
-            self.lease.release()
-        svc = self.service
-        if svc is not None and svc.zygote is not None and not svc.via_zygote:
-            # Started the slow way: have a fork server ready for the next run (started
-            # only now, so it never competes with this run for the CPU).
-            svc.zygote.start_in_background()
-
-
-def _base_env() -> dict[str, str]:
-    """The environment our children start from: the user's, minus what we set."""
-    env = {
-        k: v
-        for k, v in os.environ.items()
-        if not k.startswith("LAB_") and k not in ("DATABASE_URL", "REDIS_URL")
-    }
-    env.update(PYTHONDONTWRITEBYTECODE="1", PYTHONUNBUFFERED="1", LAB_ENV="check")
-    return env
-
-
-def _provision(lab: Lab, state: Path, res: _Resources, emit: Listener,
-               migrate: Callable[[str, str], str] | None = None) -> dict[str, str]:  # fmt: skip
-    """A fresh database and Redis namespace for this run; returns the URLs, by the names
-    the service (DATABASE_URL, REDIS_URL) and the checks (LAB_RUN_...) know them.
-    ``migrate(admin_url, template)`` gives the template with the lab's migrations."""
-    prov = providers(state)
-    urls: dict[str, str] = {}
-    if "postgres" in lab.services:
-        emit("phase", "PostgreSQL")
-        res.admin_url = prov.postgres.ensure()
-        drop_stale_runs(res.admin_url)
-        name, sql = template_for(lab)
-        ensure_template(res.admin_url, name, sql, on_progress=lambda m: emit("phase", m))
-        if migrate is not None:
-            name = migrate(res.admin_url, name)
-        res.db_name, db_url = create_run_database(res.admin_url, name, lab.id)
-        urls.update(DATABASE_URL=db_url, LAB_RUN_DATABASE_URL=db_url,
-                    LAB_ADMIN_DATABASE_URL=res.admin_url)  # fmt: skip
-    if {"redis", "worker"} & set(lab.services):
-        emit("phase", "Redis")
-        res.lease = RedisLease(prov.redis.ensure())
-        redis_url = res.lease.acquire()
-        urls.update(REDIS_URL=redis_url, LAB_RUN_REDIS_URL=redis_url)
-    return urls
-
-
-def _sink_urls(lab: Lab, res: _Resources, emit: Listener) -> dict[str, str]:
-    """The provider sinks' URLs: the service and its worker find each as
-    ``<NAME>_PROVIDER_URL``, the checks all of them in ``LAB_SINKS`` (JSON)."""
-    if res.sinks is None:
-        return {}
-    emit("phase", "provider sinks")
-    by_name = res.sinks.urls()
-    urls = {sinks.env_var(name): url for name, url in by_name.items()}
-    return {**urls, "LAB_SINKS": json.dumps(by_name)}
-
-
-def _start_service(service: process.Service, lab: Lab, opts: RunOptions) -> float:
-    """Start and wait until healthy; returns the seconds it took (raises StartFailed)."""
-    service.start()
-    for retries_left in (2, 1, 0):
-        try:
-            return service.wait_healthy(lab.health, opts.start_timeout_s)
-        except process.StartFailed:
-            if not (retries_left and service.port_was_taken()):
-                raise
-            # Another program took the free port we picked: pick another one.
-            service.stop()
-            service.log_path.write_bytes(b"")
-            service.start()
-    raise AssertionError("unreachable")
+            if fd >= 0:
+                with contextlib.suppress(OSError):
+                    os.close(fd)
 
 
 def run(
@@ -294,72 +186,45 @@ def run(
     service_log = run_dir / "service.log"
     by_id = {c.id: c for c in lab.checks}
     done: dict[str, CheckResult] = {}
-    res = _Resources()
+    session: Session | None = None
     try:
         with process.interrupts_raise():
-            env = _base_env()
-            res.checks = _Checks(lab, workspace, env, opts, run_dir)
-            migrate = None
-            if lab.migrations:
-
-                def migrate(admin_url: str, base: str) -> str:
-                    return migrated_template(
-                        admin_url, base, workspace.path, lab.migrations, env,
-                        run_dir / "migrations.log", lambda m: emit("phase", m),
-                    )  # fmt: skip
-
-            if lab.sinks:  # they boot while the database is provisioned
-                res.sinks = sinks.Launched(lab.sinks, run_dir=run_dir, env=env)
-            urls = _provision(lab, state, res, emit, migrate)
-            urls.update(_sink_urls(lab, res, emit))
-            if "redis" in lab.faults:  # the service reaches Redis through a proxy we can cut
-                res.redis_proxy = faults.Launched(urls["REDIS_URL"], run_dir=run_dir, env=env)
-                urls["REDIS_URL"], urls["LAB_REDIS_PROXY_URL"] = res.redis_proxy.urls()
-            emit("phase", "starting your service")
-            service_env = {**env, **{k: v for k, v in urls.items() if not k.startswith("LAB_")}}
-            if "worker" in lab.services:  # it boots while the service starts
-                res.worker = workers.Launched(
-                    queues=lab.worker_queues, imports=lab.worker_imports, cwd=workspace.path,
-                    env=service_env, run_dir=run_dir,
-                )  # fmt: skip
-                urls["LAB_WORKER_URL"] = res.worker.url()
-            res.service = process.Service(
-                lab.app, cwd=workspace.path, env=service_env, log_path=service_log,
-                zygote=Zygote(state) if zygote_enabled() else None,
-            )  # fmt: skip
+            env = base_env(LAB_ENV="check")
+            checks = _Checks(lab, workspace, env, opts, run_dir)
             try:
-                took = _start_service(res.service, lab, opts)
-                if res.worker is not None:
-                    res.worker.wait_ready(opts.start_timeout_s)
-            except process.StartFailed as exc:
-                res.checks.abort()
-                result.error = RunError(exc.kind, exc.message, exc.log_tail)
-            else:
-                result.measurements["service_start_s"] = round(took, 3)
-                result.measurements["service_forked"] = res.service.via_zygote
-                emit("phase", "running checks")
-                res.checks.go({**urls, "LAB_SERVICE_URL": res.service.url})
-                _collect(
-                    result, res.checks, res.service, by_id, done, emit,
-                    deadline=time.monotonic() + opts.checks_timeout_s,
-                )  # fmt: skip
-                if result.error is None and not res.service.alive():
-                    code = res.service.exit_code()
-                    result.error = RunError(
-                        "service_crashed",
-                        f"Your service stopped during the checks (exit code {code}), so the "
-                        "checks after that could not judge it. The log below shows why.",
-                        process.tail(service_log),
-                    )
+                with Session(lab, workspace.path, state=state, run_dir=run_dir, emit=emit,
+                             env=env) as session:  # fmt: skip
+                    session.provision()
+                    try:
+                        took = session.start_services(opts.start_timeout_s)
+                    except RunFailed as exc:
+                        checks.abort()
+                        result.error = RunError(exc.kind, exc.message, exc.log_tail)
+                    else:
+                        result.measurements["service_start_s"] = round(took, 3)
+                        result.measurements["service_forked"] = session.forked()
+                        emit("phase", "running checks")
+                        checks.go(session.checks_env)
+                        _collect(
+                            result, checks, session, by_id, done, emit,
+                            deadline=time.monotonic() + opts.checks_timeout_s,
+                        )  # fmt: skip
+                        crashed = session.crashed() if result.error is None else None
+                        if crashed is not None:
+                            result.error = RunError(crashed.kind, crashed.message,
+                                                    crashed.log_tail)  # fmt: skip
+                    finally:
+                        checks.stop()
+            finally:
+                checks.stop()
     except MigrationFailed as exc:
-        result.error = RunError("migrations_failed", exc.message, exc.detail or "")
+        result.error = RunError(RunErrorKind.MIGRATIONS_FAILED, exc.message, exc.detail or "")
     except LabError as exc:
-        result.error = RunError("services_unavailable", exc.message, exc.detail or "")
+        result.error = RunError(RunErrorKind.SERVICES_UNAVAILABLE, exc.message, exc.detail or "")
     except KeyboardInterrupt:
-        result.error = RunError("interrupted", "The run was interrupted before it finished.")
+        result.error = RunError(RunErrorKind.INTERRUPTED,
+                                "The run was interrupted before it finished.")  # fmt: skip
         raise
-    finally:
-        res.close()
 
     # -- every check of the manifest gets a verdict, in manifest order ------------
     for check in lab.checks:
@@ -367,13 +232,14 @@ def run(
         if got is None:
             why = (
                 "Not run: the service could not be started."
-                if result.error and result.error.kind.startswith("service")
+                if result.error and RunErrorKind(result.error.kind).service_not_started
                 else "Not run: the check run stopped before reaching it."
             )
             got = CheckResult(check.id, check.title, "error", check.points, why)
         got.hint = check.hint if got.status in ("fail", "error") else ""
         result.checks.append(got)
-    if result.error and result.error.kind in ("timeout", "checks_crashed") and res.service:
+    if result.error and RunErrorKind(result.error.kind).shows_service_log and session and \
+            session.services:  # fmt: skip
         result.error.log_tail = process.tail(service_log)
     result.duration_s = time.monotonic() - t0
     result.settle()
@@ -389,20 +255,20 @@ def _send(fd: int, line: str) -> None:
         os.close(fd)
 
 
-def _collect(result, checks, service, by_id, done, emit, *, deadline) -> None:
+def _collect(result, checks, session, by_id, done, emit, *, deadline) -> None:
     events, proc = checks.events, checks.proc
     collected: list[str] | None = None
     finished = False
     while not finished:
         try:
-            service.check_log_size()
+            session.check_services()
         except process.StartFailed as exc:
             result.error = RunError(exc.kind, exc.message, exc.log_tail)
             return
         remaining = deadline - time.monotonic()
         if remaining <= 0:
             result.error = RunError(
-                "timeout",
+                RunErrorKind.TIMEOUT,
                 "The checks did not finish in time: your service may be hanging on a request.",
             )
             return
@@ -437,7 +303,7 @@ def _collect(result, checks, service, by_id, done, emit, *, deadline) -> None:
             finished = True
     if collected is None or not all(cid in done for cid in collected):
         result.error = RunError(
-            "checks_crashed",
+            RunErrorKind.CHECKS_CRASHED,
             "The hidden checks could not start. This is a problem in Backend Lab, not in "
             f"your code: please report it (details in {checks.log}).",
         )

@@ -13,40 +13,27 @@ from __future__ import annotations
 import contextlib
 import os
 from collections.abc import Iterator
+from pathlib import Path
 
 from .catalog import Catalog
-from .migrations import migrated_template
 from .paths import state_dir
-from .runner import template_for
-from .services import providers
-from .services.databases import create_run_database, drop_database, ensure_template
-from .services.redis_lease import RedisLease
+from .session import Session
 
 
 @contextlib.contextmanager
 def fresh_database(lab_id: str) -> Iterator[str]:
     catalog = Catalog()
     lab = catalog.get(lab_id)
-    admin = providers(state_dir(catalog.root)).postgres.ensure()
-    name, sql = template_for(lab)
-    ensure_template(admin, name, sql)
-    if lab.migrations:  # the schema as the lab's own migrations leave it
-        name = migrated_template(
-            admin, name, lab.path, lab.migrations, dict(os.environ),
-            state_dir(catalog.root) / f"{lab.id}-migrations.log",
-        )  # fmt: skip
-    db_name, url = create_run_database(admin, name, f"{lab.id}t")
-    try:
-        yield url
-    finally:
-        drop_database(admin, db_name)
+    state = state_dir(catalog.root)
+    # The schema as the lab's own migrations leave it (when it has some).
+    with Session(lab, lab.path, state=state, run_dir=state / "tests",
+                 env=dict(os.environ), db_label=f"{lab.id}t", zygote=False) as session:  # fmt: skip
+        yield session.database(migrate_log=state / f"{lab.id}-migrations.log")
 
 
 @contextlib.contextmanager
 def fresh_redis() -> Iterator[str]:
     """A Redis URL on an empty logical database of its own, flushed afterwards."""
-    lease = RedisLease(providers(state_dir()).redis.ensure())
-    try:
-        yield lease.acquire()
-    finally:
-        lease.release()
+    state = state_dir()
+    with Session(None, Path("."), state=state, run_dir=state / "tests", zygote=False) as session:
+        yield session.redis()

@@ -8,10 +8,10 @@ from pathlib import Path
 import pytest
 import redis
 
-from checker.faults import Launched, target_of, through
 from checker.observe.redis import RedisLink, keyspace, new_keys
 from checker.services import providers
 from checker.services.redis_lease import RedisLease
+from checker.sidecars.redis_proxy import launch, target_of, through
 
 from .conftest import gone_within
 
@@ -27,12 +27,12 @@ def run_redis():
 
 @pytest.fixture
 def proxied(run_redis, tmp_path):
-    launched = Launched(run_redis, run_dir=tmp_path, env=dict(os.environ))
+    launched = launch(run_redis, run_dir=tmp_path, env=dict(os.environ))
     try:
         yield launched.urls()
     finally:
         launched.stop()
-    assert gone_within(launched.proc.pid)
+    assert gone_within(launched.helper.pid)
 
 
 def client(url: str, timeout: float = 1.0) -> redis.Redis:
@@ -71,3 +71,42 @@ def test_cut_and_restore(proxied, run_redis):
     svc.set("new", "1")
     assert list(new_keys(direct, before)) == ["new"]
     assert not keyspace(direct)["new"].expires
+
+
+def test_delay_slows_every_round_trip_until_restored(proxied):
+    import time
+
+    service_url, control = proxied
+    link = RedisLink(control)
+    svc = client(service_url, timeout=5)
+    svc.ping()
+    link.delay(300)
+    t0 = time.monotonic()
+    svc.ping()
+    svc.ping()
+    assert time.monotonic() - t0 >= 0.6, "two round trips, 300 ms each"
+    assert link.status()["delay_ms"] == 300
+    link.restore()
+    t0 = time.monotonic()
+    svc.ping()
+    assert time.monotonic() - t0 < 0.3 and link.status()["delay_ms"] == 0
+
+
+def test_the_commands_the_service_sent_are_recorded(proxied):
+    service_url, control = proxied
+    link = RedisLink(control)
+    svc = client(service_url)
+    svc.ping()
+    with link.recording() as commands:
+        svc.get("rl:a")
+        svc.set("rl:a", "1" * 500)
+        with svc.pipeline() as pipe:
+            pipe.incr("rl:b").expire("rl:b", 5).execute()
+    sent = [c for c in commands if c[0].upper() not in ("CLIENT", "HELLO", "SELECT")]
+    assert [c[:2] for c in sent] == [
+        ["GET", "rl:a"], ["SET", "rl:a"], ["MULTI"], ["INCRBY", "rl:b"], ["EXPIRE", "rl:b"],
+        ["EXEC"],
+    ], sent  # fmt: skip
+    assert len(sent[1][2]) == 100, "long arguments are cut"
+    svc.get("after")
+    assert link.status()["recording"] is False

@@ -4,12 +4,14 @@ statements scoped to one database, plans of captured statements as trees."""
 from __future__ import annotations
 
 import json
+import os
 
 import psycopg
 import pytest
 
 from checker.observe.postgres import (
     StatementLog,
+    StatementsEvicted,
     enable_steps,
     explain,
     explain_captured,
@@ -156,8 +158,144 @@ def test_parse_plan_reads_fractional_rows_and_nested_nodes():
     assert [n.relation for n in plan.scans()] == ["a", "b"]
 
 
+def test_render_writes_large_counts_in_full():
+    document = [{"Plan": {"Node Type": "Seq Scan", "Relation Name": "big", "Actual Rows": 1e6,
+                          "Actual Loops": 1, "Rows Removed by Filter": 2_500_000,
+                          "Actual Total Time": 120.5},
+                 "Execution Time": 121.0}]  # fmt: skip
+    text = parse_plan(document).render()
+    assert "rows=1000000" in text and "read=3500000" in text, text
+    assert "e+" not in text
+    fractional = [{"Plan": {"Node Type": "Seq Scan", "Relation Name": "a", "Actual Rows": 0.5,
+                            "Actual Loops": 2}, "Execution Time": 1.0}]  # fmt: skip
+    assert "rows=0.5" in parse_plan(fractional).render()
+
+
+def _flood(conn, n: int = 11_000) -> None:
+    """More distinct statements than pg_stat_statements keeps (10,000): it must evict."""
+    import itertools
+
+    columns = itertools.product(("id", "owner", "kind"), repeat=9)
+    with conn.pipeline():
+        for combo in itertools.islice(columns, n):
+            conn.execute(f"SELECT {', '.join(combo)} FROM item WHERE id = 1")
+
+
+@pytest.mark.skipif(
+    bool(os.environ.get("LAB_DATABASE_URL")),
+    reason="floods pg_stat_statements: only on our own embedded server, never a shared one",
+)
+def test_a_count_taken_while_entries_are_evicted_is_taken_again(admin_url, run_db):
+    with StatementLog(admin_url, run_db) as log, psycopg.connect(run_db, autocommit=True) as conn:
+        with pytest.raises(StatementsEvicted), log.capture():
+            _flood(conn)
+        attempts = []
+
+        def action():
+            attempts.append(1)
+            if len(attempts) == 1:
+                _flood(conn)  # the first measurement is spoiled by evictions
+            return conn.execute("SELECT kind FROM item WHERE id = 2").fetchone()[0]
+
+        got, value = log.count(action)
+        assert len(attempts) == 2 and value == "blue"
+        assert got.calls == 1 and "kind" in got[0].query
+
+
 def test_enable_steps_keep_the_libraries_already_preloaded():
     steps = enable_steps("auto_explain")
     assert "shared_preload_libraries = 'auto_explain,pg_stat_statements'" in steps
     assert "restart" in steps and "unset LAB_DATABASE_URL" in steps
     assert "= 'pg_stat_statements'" in enable_steps("")
+
+
+def test_the_gate_lets_every_request_through_at_once(run_db):
+    import threading
+    import time
+
+    from checker.observe.locks import Locks
+
+    passed: list[float] = []
+
+    def request():
+        with psycopg.connect(run_db, autocommit=True) as conn:
+            conn.execute("UPDATE item SET kind = kind WHERE id = 1")
+            passed.append(time.monotonic())
+
+    with Locks(run_db).gate("SELECT 1 FROM item WHERE id = %s FOR UPDATE", [1], waiters=5,
+                            quiet=10) as gate:  # fmt: skip
+        threads = [threading.Thread(target=request) for _ in range(5)]
+        for t in threads:
+            t.start()
+        time.sleep(0.3)
+        assert passed == [], "no request passes a held gate"
+        t0 = time.monotonic()
+        assert gate.release() == 5, "all five waited behind the gate"
+        released = time.monotonic()
+        assert released - t0 < 10, "released because they waited, not after the quiet time"
+    for t in threads:
+        t.join(10)
+    assert len(passed) == 5 and min(passed) >= released - 0.05
+
+
+def test_the_gate_opens_when_nothing_moves(run_db):
+    import time
+
+    from checker.observe.locks import Locks
+
+    with Locks(run_db).gate("LOCK TABLE item IN SHARE MODE", waiters=3, quiet=0.3) as gate:
+        t0 = time.monotonic()
+        assert gate.release() == 0
+        assert 0.3 <= time.monotonic() - t0 < 5
+    with psycopg.connect(run_db, autocommit=True) as conn:  # released: writes go through
+        conn.execute("SET lock_timeout = '1s'")
+        conn.execute("UPDATE item SET kind = kind WHERE id = 3")
+
+
+def test_a_blocker_holds_its_lock_until_the_block_ends(run_db):
+    from checker.observe.locks import Locks
+
+    with psycopg.connect(run_db, autocommit=True) as conn:
+        conn.execute("SET lock_timeout = '200ms'")
+        with Locks(run_db).hold("SELECT 1 FROM item WHERE id = %s FOR UPDATE", [2]) as held:
+            assert held.waiting() == 0
+            with pytest.raises(psycopg.errors.LockNotAvailable):
+                conn.execute("UPDATE item SET kind = kind WHERE id = 2")
+        conn.execute("UPDATE item SET kind = kind WHERE id = 2")
+
+
+def test_deadlocks_are_counted_per_run_database(run_db):
+    import threading
+    import time
+
+    from checker.observe.locks import Locks
+
+    locks = Locks(run_db)
+    before = locks.deadlocks()
+    a = psycopg.connect(run_db)
+    b = psycopg.connect(run_db)
+    errors: list[Exception] = []
+
+    def second(conn, first, then):
+        try:
+            conn.execute("UPDATE item SET kind = kind WHERE id = %s", (first,))
+            time.sleep(0.3)
+            conn.execute("UPDATE item SET kind = kind WHERE id = %s", (then,))
+            conn.commit()
+        except psycopg.errors.DeadlockDetected as exc:
+            errors.append(exc)
+            conn.rollback()
+
+    threads = [threading.Thread(target=second, args=(a, 10, 11)),
+               threading.Thread(target=second, args=(b, 11, 10))]  # fmt: skip
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(15)
+    a.close()
+    b.close()
+    assert len(errors) == 1, "PostgreSQL broke the cycle by failing one transaction"
+    deadline = time.monotonic() + 5  # statistics are flushed within a second or so
+    while locks.deadlocks() == before and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert locks.deadlocks() - before == 1

@@ -13,7 +13,7 @@ from checker import runner
 from checker.catalog import Catalog, load_lab
 from checker.errors import ManifestError
 from checker.observe.sinks import Sink
-from checker.sinks import Launched, env_var
+from checker.sidecars.sinks import env_var, launch
 from checker.workspace import Workspace
 
 from .conftest import FIXTURE_CHECKS, FIXTURES, gone_within
@@ -23,7 +23,7 @@ QUEUE_COURSE = FIXTURES / "queue_course"
 
 @pytest.fixture
 def sink(tmp_path: Path):
-    launched = Launched(["email"], run_dir=tmp_path, env=dict(os.environ))
+    launched = launch(["email"], run_dir=tmp_path, env=dict(os.environ))
     try:
         url = launched.urls()["email"]
         s = Sink("email", url)
@@ -31,7 +31,7 @@ def sink(tmp_path: Path):
         s.close()
     finally:
         launched.stop()
-    assert gone_within(launched.procs["email"].pid), "the sink process outlives its stop"
+    assert gone_within(launched.helpers[0].pid), "the sink process outlives its stop"
 
 
 def test_counts_deliveries_per_key(sink):
@@ -148,7 +148,7 @@ def _sink_processes() -> list[int]:
     found = []
     for proc in psutil.process_iter(["cmdline"]):
         cmd = " ".join(proc.info["cmdline"] or [])
-        if "checker.sinks" in cmd and home in cmd:
+        if "checker.sidecars.sinks" in cmd and home in cmd:
             found.append(proc.pid)
     return found
 
@@ -178,3 +178,56 @@ def test_idempotency_keys_are_honoured_on_request(sink):
     send("a")
     send("a")
     assert sink.count("a") == 2, "a reset turns it off again"
+
+
+def test_hang_holds_calls_until_released_and_counts_them_in_flight(sink):
+    from concurrent.futures import ThreadPoolExecutor
+
+    sink.hang_next(3)
+    with ThreadPoolExecutor(3) as pool:
+        futures = [pool.submit(httpx.post, f"{sink.url}/send", json={"id": f"h{i}"}, timeout=30)
+                   for i in range(3)]  # fmt: skip
+        assert sink.wait_for_count("never", timeout=0.5) == 0
+        assert all(not f.done() for f in futures), "a hung call does not answer"
+        assert sink.stats()["in_flight"] == 3 and sink.max_in_flight() == 3
+        sink.release()
+        assert [f.result().status_code for f in futures] == [504, 504, 504]
+    assert sink.stats()["in_flight"] == 0 and sink.max_in_flight() == 3
+    assert {c["outcome"] for c in sink.calls()} == {"hang"} and sink.counts() == {}
+    assert all(c["answered_at"] >= c["at"] for c in sink.calls())
+    sink.reset()
+    assert sink.max_in_flight() == 0
+
+
+def test_retry_after_redirect_and_chosen_bytes(sink):
+    sink.fail_next(1, status=429, retry_after=7)
+    r = httpx.post(f"{sink.url}/charge", json={"id": "r"})
+    assert r.status_code == 429 and r.headers["retry-after"] == "7"
+    sink.redirect_next("http://169.254.169.254/latest", status=301)
+    r = httpx.get(f"{sink.url}/cover.png")
+    assert r.status_code == 301 and r.headers["location"] == "http://169.254.169.254/latest"
+    png = b"\x89PNG\r\n\x1a\n" + bytes(range(256))
+    sink.respond_next(png, content_type="image/png")
+    r = httpx.get(f"{sink.url}/cover.png")
+    assert r.status_code == 200 and r.content == png
+    assert r.headers["content-type"] == "image/png"
+    assert [c["outcome"] for c in sink.calls()] == ["error", "redirect", "respond"]
+
+
+def test_latency_and_raw_bodies_and_headers_are_kept(sink):
+    import time
+
+    sink.set_latency(0.3)
+    raw = b'{"b": 1,  "a": "\xc3\xa9"}'
+    t0 = time.monotonic()
+    r = httpx.post(f"{sink.url}/hook", content=raw,
+                   headers={"Content-Type": "application/json", "Webhook-ID": "msg_1"})  # fmt: skip
+    assert r.status_code == 200 and time.monotonic() - t0 >= 0.3
+    call = sink.calls()[0]
+    assert sink.raw(call) == raw, "the body exactly as sent, spacing and bytes kept"
+    assert ["Webhook-ID", "msg_1"] in call["raw_headers"], "header names keep their case"
+    assert call["answered_at"] - call["at"] >= 0.3
+    sink.reset()
+    t0 = time.monotonic()
+    httpx.post(f"{sink.url}/hook", json={})
+    assert time.monotonic() - t0 < 0.3, "reset drops the latency"

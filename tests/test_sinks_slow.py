@@ -10,11 +10,11 @@ from pathlib import Path
 import httpx
 
 from checker.observe.sinks import Sink
-from checker.sinks import Launched
+from checker.sidecars.sinks import launch
 
 
 def test_slow_calls_are_held_then_delivered(tmp_path: Path):
-    launched = Launched(["payments"], run_dir=tmp_path, env=dict(os.environ))
+    launched = launch(["payments"], run_dir=tmp_path, env=dict(os.environ))
     try:
         sink = Sink("payments", launched.urls()["payments"])
         sink.slow_next(3, delay=0.3)

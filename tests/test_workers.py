@@ -50,7 +50,7 @@ def test_ctrl_c_mid_job_leaves_no_worker_horse_or_sink(notify_copy):
     proc = check(notify_copy, NOTIFY_JOB_SLEEP="60", LAB_CHECKS_TIMEOUT="90")
     deadline = time.monotonic() + 60
     # The work horse: a child of the worker, in a process group of its own.
-    while not any("checker.workers run" in p for p in our_processes(str(notify_copy))) or \
+    while not any("checker.sidecars.worker run" in p for p in our_processes(str(notify_copy))) or \
             len(our_processes(str(notify_copy))) < 3:  # fmt: skip
         assert time.monotonic() < deadline, "the worker never took the job"
         time.sleep(0.1)
@@ -61,12 +61,13 @@ def test_ctrl_c_mid_job_leaves_no_worker_horse_or_sink(notify_copy):
     assert proc.returncode == 130
     assert our_processes(str(notify_copy)) == [], f"survivors of {before}"
     ours = [p for p in our_processes(os.environ["LAB_HOME"])
-            if "checker.sinks" in p or "checker.workers" in p or "checker.faults" in p]  # fmt: skip
+            if "checker.sidecars." in p]  # fmt: skip
     assert ours == [], "no sink or supervisor survives"
 
 
 @pytest.mark.parametrize(
-    ("lab", "helper"), [("caching", "checker.faults"), ("queues", "checker.workers")]
+    ("lab", "helper"),
+    [("caching", "checker.sidecars.redis_proxy"), ("queues", "checker.sidecars.worker")],
 )
 def test_ctrl_c_during_a_real_lab_leaves_nothing(lab, helper):
     """The course's own labs: the Redis fault proxy (caching), the worker, its horse and

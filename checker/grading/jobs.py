@@ -30,6 +30,7 @@ from pathlib import Path
 from typing import Any
 
 from ..catalog import Catalog, Lab
+from ..errors import RunErrorKind
 from ..results import CheckResult, RunError, RunResult
 
 MAX_BYTES = 20 << 20  # a lab folder bigger than this is not a lab
@@ -96,7 +97,7 @@ def not_graded(lab: Lab, student: str, kind: str, message: str) -> dict[str, Any
     """The result of a lab that could not be checked at all (not submitted, clone failed)."""
     run = RunResult(lab=lab.id, target=f"{student}:{lab.dirname}",
                     started_at=datetime.now(UTC).isoformat(timespec="seconds"))  # fmt: skip
-    run.error = RunError(kind, message)
+    run.error = RunError(RunErrorKind(kind), message)  # an unknown kind is a bug
     for c in lab.checks:
         run.checks.append(CheckResult(c.id, c.title, "error", c.points, message, bonus=c.bonus))
     run.settle()

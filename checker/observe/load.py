@@ -33,8 +33,40 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .. import process
-from ..services.base import tail
+# observe/ depends on no engine module: locust is started and stopped right here.
+
+
+def tail(path: Path, lines: int = 30, max_bytes: int = 64_000) -> str:
+    """The last ``lines`` of a log file (reads at most ``max_bytes`` from its end)."""
+    try:
+        with open(path, "rb") as f:
+            f.seek(0, os.SEEK_END)
+            f.seek(max(0, f.tell() - max_bytes))
+            data = f.read().decode("utf-8", errors="replace")
+    except OSError:
+        return ""
+    return "\n".join(data.splitlines()[-lines:])
+
+
+def _spawn(args: list[str], *, cwd: Path, env: dict[str, str], log_path: Path):
+    """Locust in a session of its own, so its whole group can be killed."""
+    import subprocess
+
+    with open(log_path, "ab") as log:
+        return subprocess.Popen(args, cwd=cwd, env=env, stdin=subprocess.DEVNULL, stdout=log,
+                                stderr=subprocess.STDOUT, start_new_session=True)  # fmt: skip
+
+
+def _kill(proc) -> None:
+    import signal
+
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.killpg(proc.pid, signal.SIGKILL)
+    with contextlib.suppress(ProcessLookupError):
+        proc.kill()
+    with contextlib.suppress(Exception):
+        proc.wait(timeout=5)
+
 
 PLUGIN = Path(__file__).with_name("_locust_plugin.py")
 
@@ -321,16 +353,15 @@ def _run_once(
         "-u", str(users), "-r", str(rate), "-t", f"{int(run_time_s)}s",
         "--json-file", str(stats_prefix), "--loglevel", "WARNING",
     ]  # fmt: skip
-    proc = process.ManagedProcess(
-        args, cwd=workdir, env=_locust_env(env, workdir, progress_path), log_path=log_path
-    ).start()
+    proc = _spawn(args, cwd=workdir, env=_locust_env(env, workdir, progress_path),
+                  log_path=log_path)  # fmt: skip
     samples: list[dict[str, Any]] = []
     cpu_marks: list[tuple[float, float]] = []  # (wall, cpu seconds) while load runs
     offset = 0
     deadline = time.monotonic() + run_time_s + 20
     try:
         while True:
-            alive = proc.alive()
+            alive = proc.poll() is None
             if progress_path.exists():
                 with open(progress_path, encoding="utf-8") as f:
                     f.seek(offset)
@@ -357,8 +388,8 @@ def _run_once(
                 )
             time.sleep(0.2)
     finally:
-        proc.stop(grace=0)
-    code = proc.proc.returncode if proc.proc is not None else -1
+        _kill(proc)
+    code = proc.returncode
     stats_file = Path(f"{stats_prefix}.json")
     log = tail(log_path, 40)
     if not stats_file.exists():

@@ -53,7 +53,7 @@ import datetime as dt
 import itertools
 import re
 import secrets
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import unquote, urlsplit
@@ -149,8 +149,28 @@ def database_name(url: str) -> str:
     return name
 
 
+class StatementsEvicted(Exception):
+    """pg_stat_statements evicted entries while a capture was open: its counts may be
+    too low, so the check cannot judge (an error verdict, never a pass or a fail)."""
+
+    cannot_judge = True
+
+    def __init__(self) -> None:
+        super().__init__(
+            "PostgreSQL's statement statistics (pg_stat_statements) dropped entries while "
+            "this check counted statements (the server keeps a bounded number, shared by "
+            "every database), so the count could not be trusted. Run the check again."
+        )
+
+
 class StatementLog:
-    """pg_stat_statements of one database, read through an admin connection."""
+    """pg_stat_statements of one database, read through an admin connection.
+
+    pg_stat_statements keeps a bounded number of entries for the whole server and evicts
+    the least used when full (``pg_stat_statements_info.dealloc`` counts evictions), which
+    makes counts drop. ``capture`` raises ``StatementsEvicted`` when that happened while
+    it was open; ``count(action)`` measures again instead (``action`` must be repeatable).
+    """
 
     def __init__(self, admin_url: str, run_url: str) -> None:
         import psycopg
@@ -232,15 +252,35 @@ class StatementLog:
                 return False
             time.sleep(0.005)
 
+    def evictions(self) -> int:
+        """How many times pg_stat_statements evicted entries, server-wide, so far."""
+        return int(self.conn.execute("SELECT dealloc FROM pg_stat_statements_info").fetchone()[0])
+
     @contextlib.contextmanager
     def capture(self) -> Iterator[Statements]:
-        """``with log.capture() as got: <request>`` fills ``got`` with the statements."""
+        """``with log.capture() as got: <request>`` fills ``got`` with the statements
+        (raises StatementsEvicted if entries were evicted meanwhile)."""
         got = Statements()
         self.settle()
         self.reset()
+        before = self.evictions()
         yield got
         self.settle()
         got.extend(self.read())
+        if self.evictions() != before:
+            raise StatementsEvicted()
+
+    def count(self, action: Callable[[], Any], *, attempts: int = 5) -> tuple[Statements, Any]:
+        """``(statements action() ran, what it returned)``, measured again (up to
+        ``attempts`` times) while pg_stat_statements evicts entries meanwhile."""
+        for _ in range(attempts):
+            try:
+                with self.capture() as got:
+                    value = action()
+            except StatementsEvicted:
+                continue
+            return got, value
+        raise StatementsEvicted()
 
     def close(self) -> None:
         self.conn.close()
@@ -371,11 +411,11 @@ class Plan:
         lines: list[str] = []
 
         def visit(node: PlanNode, depth: int) -> None:
-            facts = [f"rows={node.actual_rows:g}"]
+            facts = [f"rows={_number(node.actual_rows)}"]
             if node.is_scan:
-                facts.append(f"read={node.rows_read:g}")
+                facts.append(f"read={_number(node.rows_read)}")
             if node.loops > 1:
-                facts.append(f"loops={node.loops:g}")
+                facts.append(f"loops={_number(node.loops)}")
             facts.append(f"{node.total_ms:.3f} ms")
             arrow = "-> " if depth else ""
             lines.append(f"{'   ' * depth}{arrow}{node.label()} ({', '.join(facts)})")
@@ -386,6 +426,13 @@ class Plan:
         pages = f", {self.buffers} pages touched" if "Shared Hit Blocks" in self.root.raw else ""
         lines.append(f"Execution time: {self.execution_ms:.3f} ms{pages}")
         return "\n".join(lines)
+
+
+def _number(value: float) -> str:
+    """1000000 as ``1000000`` (never ``1e+06``); 18's fractional rows as ``0.5``."""
+    if float(value).is_integer():
+        return str(int(value))
+    return f"{value:.2f}".rstrip("0").rstrip(".")
 
 
 def parse_plan(document: Any) -> Plan:

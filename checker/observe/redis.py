@@ -68,7 +68,8 @@ def server_stats(r: Any) -> dict[str, int]:
 
 
 class RedisLink:
-    """The service's link to Redis, through the run's fault proxy (``checker.faults``)."""
+    """The service's link to Redis, through the run's fault proxy
+    (``checker.sidecars.redis_proxy``): cut it, slow it down, record what crosses it."""
 
     def __init__(self, url: str) -> None:
         self.url = url.rstrip("/")
@@ -82,7 +83,25 @@ class RedisLink:
         httpx.post(self.url + "/down", json={"mode": mode}, timeout=5).raise_for_status()
 
     def restore(self) -> None:
+        """The link back up, with no delay."""
         httpx.post(self.url + "/up", timeout=5).raise_for_status()
+        httpx.post(self.url + "/delay", json={"ms": 0}, timeout=5).raise_for_status()
+
+    def delay(self, ms: float) -> None:
+        """Hold every chunk the service sends ``ms`` milliseconds (0: no delay)."""
+        httpx.post(self.url + "/delay", json={"ms": ms}, timeout=5).raise_for_status()
+
+    @contextlib.contextmanager
+    def recording(self) -> Iterator[list[list[str]]]:
+        """``with link.recording() as commands: ...`` fills ``commands`` with the commands
+        the service sent meanwhile (``["INCR", "rl:key"]``...), to explain a verdict."""
+        got: list[list[str]] = []
+        httpx.post(self.url + "/record", json={"on": True}, timeout=5).raise_for_status()
+        try:
+            yield got
+        finally:
+            got.extend(c["args"] for c in httpx.get(self.url + "/commands", timeout=5).json())
+            httpx.post(self.url + "/record", json={"on": False}, timeout=5)
 
     @contextlib.contextmanager
     def outage(self, mode: str = "refuse") -> Iterator[RedisLink]:

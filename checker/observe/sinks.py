@@ -1,4 +1,5 @@
-"""The checks' side of a sink (see ``checker.sinks``): what it received, and faults.
+"""The checks' side of a sink (see ``checker.sidecars.sinks``): what it received, and
+faults.
 
 A check gets one ``Sink`` per name the lab declares, through the ``sinks`` fixture,
 already reset (no calls, no faults)::
@@ -18,6 +19,7 @@ keyed by the ``Idempotency-Key`` header, else the body's ``idempotency_key``,
 
 from __future__ import annotations
 
+import base64
 import time
 from collections import Counter
 from typing import Any
@@ -36,8 +38,14 @@ class Sink:
     def close(self) -> None:
         self._client.close()
 
+    def __enter__(self) -> Sink:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
     def _control(self, action: str, payload: dict[str, Any] | None = None) -> Any:
-        if payload is None and action in ("health", "calls"):
+        if payload is None and action in ("health", "calls", "stats"):
             r = self._client.get(f"/_sink/{action}")
         else:
             r = self._client.post(f"/_sink/{action}", json=payload or {})
@@ -46,10 +54,25 @@ class Sink:
 
     # -- what it received ----------------------------------------------------------
     def calls(self, key: str | None = None) -> list[dict[str, Any]]:
-        """Every call, oldest first (each a dict: n, method, path, key, headers, body,
-        at, outcome ``ok|error|timeout|replay``, delivered), or only those with ``key``."""
+        """Every call, oldest first (each a dict: n, method, path, key, headers (lower
+        case), raw_headers (``[name, value]`` as sent), body, raw_b64, at, answered_at
+        (wall-clock seconds), in_flight, outcome ``ok|error|timeout|slow|hang|redirect|
+        respond|replay``, delivered), or only those with ``key``."""
         calls = self._control("calls")
         return calls if key is None else [c for c in calls if c["key"] == str(key)]
+
+    @staticmethod
+    def raw(call: dict[str, Any]) -> bytes:
+        """A call's body exactly as it arrived (to verify a signature over it)."""
+        return base64.b64decode(call["raw_b64"])
+
+    def stats(self) -> dict[str, int]:
+        """``calls``, ``in_flight`` now and ``max_in_flight``: the most calls it held at
+        once since the last reset (a bulkhead or a concurrency limit shows here)."""
+        return self._control("stats")
+
+    def max_in_flight(self) -> int:
+        return int(self.stats()["max_in_flight"])
 
     def deliveries(self, key: str | None = None) -> list[dict[str, Any]]:
         return [c for c in self.calls(key) if c["delivered"]]
@@ -71,13 +94,40 @@ class Sink:
         status: int = 503,
         delay: float | None = None,
         deliver: bool = False,
+        retry_after: int | None = None,
     ) -> None:
-        """The next ``n`` calls fail: ``error`` answers ``status`` at once; ``timeout``
-        holds the call ``delay`` seconds (default: longer than any caller waits) and
-        then answers 504. Neither does the work, unless ``deliver`` (the provider did
-        it, but its answer was lost)."""
+        """The next ``n`` calls fail: ``error`` answers ``status`` at once (with a
+        ``Retry-After: <retry_after>`` header if given); ``timeout`` holds the call
+        ``delay`` seconds (default: longer than any caller waits) and then answers 504;
+        ``hang`` holds it until ``release()``. None does the work, unless ``deliver``
+        (the provider did it, but its answer was lost)."""
         self._control("fail", {"n": n, "mode": mode, "status": status, "delay": delay,
-                               "deliver": deliver})  # fmt: skip
+                               "deliver": deliver, "retry_after": retry_after})  # fmt: skip
+
+    def hang_next(self, n: int = 1, *, deliver: bool = False) -> None:
+        """The next ``n`` calls hang until ``release()`` (then answer 504)."""
+        self.fail_next(n, "hang", deliver=deliver)
+
+    def redirect_next(self, location: str, *, n: int = 1, status: int = 302) -> None:
+        """The next ``n`` calls answer a redirect to ``location``."""
+        self._control("fail", {"n": n, "mode": "redirect", "location": location,
+                               "status": status})  # fmt: skip
+
+    def respond_next(self, body: bytes | str, *, content_type: str, status: int = 200,
+                     n: int = 1, always: bool = False) -> None:  # fmt: skip
+        """The next ``n`` calls (or all, ``always``) answer these bytes, this type."""
+        data = body.encode() if isinstance(body, str) else body
+        self._control("fail", {"n": n, "always": always, "mode": "respond", "status": status,
+                               "content_type": content_type,
+                               "body_b64": base64.b64encode(data).decode()})  # fmt: skip
+
+    def set_latency(self, seconds: float) -> None:
+        """Hold every call ``seconds`` before answering (until ``reset()``)."""
+        self._control("config", {"latency": seconds})
+
+    def release(self) -> None:
+        """Answer the calls held now (``hang``, ``timeout``, ``slow``); queued faults stay."""
+        self._control("release")
 
     def slow_next(self, n: int = 1, *, delay: float) -> None:
         """The next ``n`` calls are held ``delay`` seconds, then succeed as usual: a slow
@@ -101,7 +151,7 @@ class Sink:
         self._control("recover")
 
     def reset(self) -> None:
-        """``recover()``, and forget every call."""
+        """``recover()``, no latency, and forget every call (and the in-flight peak)."""
         self._control("reset")
 
     # -- waiting ----------------------------------------------------------------

@@ -1,8 +1,8 @@
 """The learner's RQ worker, run as a real process and crashed on purpose by the checks.
 
 A lab with ``worker`` in its services gets, for every run, a small **supervisor**
-process (``python -m checker.workers supervise``), started by the runner in a session
-of its own. The supervisor starts the learner's worker (``python -m checker.workers
+process (``python -m checker.sidecars.worker supervise``), started by the runner in a session
+of its own. The supervisor starts the learner's worker (``python -m checker.sidecars.worker
 run``: rq's ``Worker`` on the lab's queues, ``with_scheduler=True`` so retries with
 intervals are enqueued again, after importing the lab's ``[worker] imports`` once so a
 job does not pay for them), logs it to ``worker.log`` in the run's folder, and answers
@@ -35,16 +35,25 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import json
 import os
 import signal
 import subprocess
 import sys
 import threading
 import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
+
+from .base import (
+    ControlHandler,
+    Exports,
+    Sidecar,
+    announce,
+    checks_env,
+    control_server,
+    poll,
+    serve_in_background,
+)
 
 PR_SET_PDEATHSIG, PR_SET_CHILD_SUBREAPER = 1, 36
 
@@ -108,7 +117,7 @@ class Supervisor:
         with self.lock:
             if self.proc is not None and self.proc.poll() is None:
                 return self.proc.pid
-            args = [sys.executable, "-m", "checker.workers", "run", "--queues",
+            args = [sys.executable, "-m", "checker.sidecars.worker", "run", "--queues",
                     ",".join(self.queues)] + [f"--import={m}" for m in self.imports]  # fmt: skip
             with open(self.log, "ab") as log:
                 self.proc = subprocess.Popen(
@@ -185,37 +194,22 @@ def expire_dead_worker_leases(queue_names: list[str]) -> dict[str, Any]:
     return {"abandoned": abandoned}
 
 
-def _handler(sup: Supervisor) -> type[BaseHTTPRequestHandler]:
-    class Handler(BaseHTTPRequestHandler):
-        protocol_version = "HTTP/1.1"
-
-        def log_message(self, format: str, *args: Any) -> None:
-            pass
-
-        def _send(self, status: int, payload: Any) -> None:
-            data = json.dumps(payload).encode()
-            self.send_response(status)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(data)))
-            self.end_headers()
-            self.wfile.write(data)
-
+def _handler(sup: Supervisor) -> type[ControlHandler]:
+    class Handler(ControlHandler):
         def do_GET(self) -> None:
             if self.path == "/status":
-                self._send(200, sup.status())
+                self.send(200, sup.status())
             else:
-                self._send(404, {"title": "not found"})
+                self.send(404, {"title": "not found"})
 
         def do_POST(self) -> None:
-            length = int(self.headers.get("Content-Length") or 0)
-            if length:
-                self.rfile.read(length)
+            self.raw_body()
             if self.path == "/kill":
-                self._send(200, sup.kill())
+                self.send(200, sup.kill())
             elif self.path == "/start":
-                self._send(200, {"pid": sup.start()})
+                self.send(200, {"pid": sup.start()})
             else:
-                self._send(404, {"title": "not found"})
+                self.send(404, {"title": "not found"})
 
     return Handler
 
@@ -233,13 +227,9 @@ def supervise(queues: list[str], imports: list[str], port_file: Path, log: Path)
     signal.signal(signal.SIGTERM, stop)
     signal.signal(signal.SIGINT, stop)
     sup.start()
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(sup))
-    server.daemon_threads = True
-    tmp = port_file.with_suffix(".tmp")
-    tmp.write_text(str(server.server_address[1]))
-    os.replace(tmp, port_file)
-    threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.5},
-                     daemon=True).start()  # fmt: skip
+    server = control_server(_handler(sup))
+    serve_in_background(server)
+    announce(port_file, control=server.server_address[1])
     while True:  # reap the orphans that come back to us
         time.sleep(0.2)
         with sup.lock:
@@ -251,73 +241,81 @@ def supervise(queues: list[str], imports: list[str], port_file: Path, log: Path)
 # ---------------------------------------------------------------- runner side
 
 
-class Launched:
-    """The runner's handle on a run's supervisor (started at once, waited on later)."""
+class Worker(Sidecar):
+    """``worker`` in services (``[worker] queues, imports``): the learner's RQ worker under
+    a supervisor, started with the service's environment (so after the other sidecars),
+    in the learner's workspace. The checks get ``LAB_WORKER_URL`` and the ``worker``
+    fixture."""
 
-    def __init__(self, *, queues: tuple[str, ...], imports: tuple[str, ...], cwd: Path,
-                 env: dict[str, str], run_dir: Path) -> None:  # fmt: skip
-        from . import process
+    key = "worker"
+    order = 90
+    fixture = "worker"
+    fixture_scope = "session"
+    learner_code = True
 
-        self.port_file = run_dir / "worker.port"
-        self.log = run_dir / "worker.log"
-        self.port_file.unlink(missing_ok=True)
-        args = [sys.executable, "-m", "checker.workers", "supervise", "--queues", ",".join(queues),
-                "--port-file", str(self.port_file), "--log", str(self.log),
-                *[f"--import={m}" for m in imports]]  # fmt: skip
-        self.proc = process.ManagedProcess(
-            args, cwd=cwd, env=env, log_path=run_dir / "worker-supervisor.log"
-        ).start()
+    @classmethod
+    def wanted(cls, lab: Any) -> bool:
+        return "worker" in lab.services
 
-    def url(self, timeout: float = 10.0) -> str:
-        deadline = time.monotonic() + timeout
-        while True:
-            with contextlib.suppress(OSError, ValueError):
-                return f"http://127.0.0.1:{int(self.port_file.read_text())}"
-            if not self.proc.alive() or time.monotonic() > deadline:
-                from .errors import ServiceError
-                from .process import tail
+    def start(self) -> None:
+        lab = self.ctx.lab
+        self.log = self.ctx.run_dir / "worker.log"
+        args = ["supervise", "--queues", ",".join(lab.worker_queues), "--log", str(self.log),
+                *[f"--import={m}" for m in lab.worker_imports]]  # fmt: skip
+        self.helper = self.spawn("worker supervisor", "checker.sidecars.worker", args,
+                                 stem="worker-supervisor", cwd=self.ctx.workspace)  # fmt: skip
 
-                raise ServiceError(
-                    "The worker supervisor did not start. This is a problem in Backend Lab, "
-                    "not in your code: please report it.",
-                    detail=tail(self.proc.log_path),
-                )
-            time.sleep(0.01)
+    def url(self) -> str:
+        return self.helper.url()
+
+    def exports(self) -> Exports:
+        return Exports(checks={"LAB_WORKER_URL": self.url()})
 
     def wait_ready(self, timeout: float) -> None:
         """Until the learner's worker has registered in Redis (raises StartFailed)."""
         import httpx
 
-        from .process import StartFailed, tail
+        from ..errors import RunErrorKind
+        from ..process import StartFailed, tail
 
         url = self.url()
-        deadline = time.monotonic() + timeout
-        while True:
+
+        def ready() -> dict[str, Any] | None:
             st = httpx.get(url + "/status", timeout=5).json()
-            if st["ready"]:
-                return
-            if not st["alive"] and st["exit_code"] is not None:
-                raise StartFailed(
-                    "worker_start_failed",
-                    f"Your worker exited during start-up (exit code {st['exit_code']}) before "
-                    "it took any job. The log below shows why.",
-                    tail(self.log),
-                )
-            if time.monotonic() > deadline:
-                raise StartFailed(
-                    "worker_unready",
-                    f"Your worker did not start listening for jobs within {timeout:.0f} s.",
-                    tail(self.log),
-                )
-            time.sleep(0.05)
+            return st if st["ready"] or (not st["alive"] and st["exit_code"] is not None) else None
+
+        st = poll(ready, timeout=timeout, every=0.05)
+        if st is None:
+            raise StartFailed(
+                RunErrorKind.WORKER_UNREADY,
+                f"Your worker did not start listening for jobs within {timeout:.0f} s.",
+                tail(self.log),
+            )
+        if not st["ready"]:
+            raise StartFailed(
+                RunErrorKind.WORKER_START_FAILED,
+                f"Your worker exited during start-up (exit code {st['exit_code']}) before "
+                "it took any job. The log below shows why.",
+                tail(self.log),
+            )
 
     def stop(self) -> None:
         # SIGTERM first: the supervisor SIGKILLs every descendant, wherever its group.
-        self.proc.stop(grace=3.0)
+        self.helper.stop(grace=3.0)
+
+    @staticmethod
+    def provide():
+        """The run's RQ worker (kill, start, restart, status), through its supervisor."""
+        from ..observe.rq import WorkerControl
+
+        return WorkerControl(checks_env("LAB_WORKER_URL"))
+
+
+SIDECAR = Worker
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m checker.workers")
+    parser = argparse.ArgumentParser(prog="python -m checker.sidecars.worker")
     parser.add_argument("mode", choices=["run", "supervise"])
     parser.add_argument("--queues", default="default")
     parser.add_argument("--import", dest="imports", action="append", default=[])
