@@ -13,6 +13,7 @@ from fastapi import Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import Match
 
 
 def problem(
@@ -33,7 +34,24 @@ def problem(
 async def http_exception_handler(request: Request, exc: StarletteHTTPException) -> JSONResponse:
     # Registered for Starlette's HTTPException, which FastAPI's extends, so it also
     # covers the 404 and 405 that routing raises before any route runs.
-    return problem(exc.status_code, str(exc.detail), headers=exc.headers)
+    headers = exc.headers
+    if exc.status_code == 405:
+        # The router's Allow names only the first route on this path (GET); the client
+        # needs every method the path offers (RFC 9110, section 15.5.6).
+        headers = {**(headers or {}), "Allow": ", ".join(allowed_methods(request))}
+    return problem(exc.status_code, str(exc.detail), headers=headers)
+
+
+def allowed_methods(request: Request) -> list[str]:
+    # Ask the routes which methods would fully match this path.
+    return [
+        method
+        for method in ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE")
+        if any(
+            route.matches({**request.scope, "method": method})[0] is Match.FULL
+            for route in request.app.router.routes
+        )
+    ]
 
 
 async def validation_exception_handler(

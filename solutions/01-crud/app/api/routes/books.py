@@ -5,7 +5,7 @@ from fastapi import APIRouter, Header, HTTPException, Query, Request, Response, 
 from app import crud
 from app.api.conditional import etag_of, if_match_holds, if_none_match_hits
 from app.api.deps import BookDep, SessionDep
-from app.models import Book, BookCreate, BookPublic, BookUpdate
+from app.models import PG_INT_MAX, Book, BookCreate, BookPublic, BookUpdate
 
 router = APIRouter(prefix="/books", tags=["books"])
 
@@ -29,7 +29,7 @@ def read_books(
     session: SessionDep,
     request: Request,
     response: Response,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=PG_INT_MAX)] = 0,
     # A cap keeps one request from pulling the whole catalog. Asking for more is a 422
     # (and the limit shows in the OpenAPI docs) rather than a page silently cut short.
     limit: Annotated[int, Query(ge=1, le=100)] = 20,
