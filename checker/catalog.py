@@ -24,6 +24,7 @@ VISIBILITIES = ("visible", "after_grading")
 FAULTS = {"redis"}  # what the checks can break mid-run (checker.faults)
 _ID = re.compile(r"^[a-z][a-z0-9-]*$")
 _CHECK_ID = re.compile(r"^[a-z][a-z0-9_]*$")
+_KIND = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*$")  # a failure kind (checker.verdict)
 
 
 @dataclass(frozen=True)
@@ -41,10 +42,21 @@ class Check:
     hints: tuple[str, ...]
     bonus: bool = False
     visibility: str = "visible"
+    #: [checks.kind_hints]: failure kind (checker.verdict) -> its hints, first to last.
+    kind_hints: dict[str, tuple[str, ...]] = field(default_factory=dict)
 
     @property
     def hint(self) -> str:
         return self.hints[0] if self.hints else ""
+
+    def hints_for(self, kind: str = "") -> tuple[str, ...]:
+        """The hints for a failure of this kind: its own if the manifest maps it, else the
+        check's default ``hint``/``hints``."""
+        return self.kind_hints.get(kind) or self.hints
+
+    def hint_for(self, kind: str = "") -> str:
+        hints = self.hints_for(kind)
+        return hints[0] if hints else ""
 
 
 @dataclass(frozen=True)
@@ -241,6 +253,19 @@ def load_lab(lab_dir: Path, root: Path | None = None) -> Lab:
             raise c.fail("visibility", f"{visibility!r} is not one of {list(VISIBILITIES)}")
         if "hint" in raw:
             hints = (c.text("hint"), *hints)
+        kind_hints: dict[str, tuple[str, ...]] = {}
+        k = _Reader(path, c.get("kind_hints", dict, {}), f"checks[{i}].kind_hints.")
+        for kind, value in k.data.items():
+            if not _KIND.match(kind):
+                raise k.fail(kind, "a failure kind must be kebab-case (checker.verdict)")
+            got = [value] if isinstance(value, str) else value
+            if (
+                not isinstance(got, list)
+                or not got
+                or not all(isinstance(v, str) and v.strip() for v in got)
+            ):
+                raise k.fail(kind, "must be a hint or a list of hints, none empty")
+            kind_hints[kind] = tuple(got)
         checks.append(
             Check(
                 id=cid,
@@ -249,6 +274,7 @@ def load_lab(lab_dir: Path, root: Path | None = None) -> Lab:
                 hints=hints,
                 bonus=c.get("bonus", bool, False),
                 visibility=visibility,
+                kind_hints=kind_hints,
             )
         )
     check_ids = {c.id for c in checks}

@@ -140,13 +140,16 @@ def hint(lab_id: LabId) -> None:
         return
     first = failing[0]
     check_def = lab.check(first.id) if first.id in {c.id for c in lab.checks} else None
-    hints = check_def.hints if check_def else (first.hint,)
-    level = progress.next_hint_level(lab.id, first.id)
+    # The hints of the failure that happened (its kind), never one about a fixed mistake;
+    # each kind counts its own hint levels.
+    hints = check_def.hints_for(first.kind) if check_def else (first.hint,)
+    key = f"{first.id}#{first.kind}" if first.kind else first.id
+    level = progress.next_hint_level(lab.id, key)
     shown = hints[min(level, len(hints) - 1)]
     console.print(f"[bold]{first.title}[/]")
     console.print(f"[red]{first.message}[/]")
     console.print(f"\n[cyan]Hint {min(level, len(hints) - 1) + 1}/{len(hints)}:[/] {shown}")
-    progress.hint_shown(lab.id, first.id)
+    progress.hint_shown(lab.id, key)
 
 
 @app.command()

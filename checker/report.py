@@ -57,7 +57,9 @@ class LiveReport:
         elif kind == "check":
             self._stop_status()
             self.printed.add(payload.id)
-            hint = self.lab.check(payload.id).hint if payload.id in self.ids else ""
+            hint = (
+                self.lab.check(payload.id).hint_for(payload.kind) if payload.id in self.ids else ""
+            )
             print_check(self.console, payload, hint)
         elif kind == "done":
             self._stop_status()

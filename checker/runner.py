@@ -236,7 +236,7 @@ def run(
                 else "Not run: the check run stopped before reaching it."
             )
             got = CheckResult(check.id, check.title, "error", check.points, why)
-        got.hint = check.hint if got.status in ("fail", "error") else ""
+        got.hint = check.hint_for(got.kind) if got.status in ("fail", "error") else ""
         result.checks.append(got)
     if result.error and RunErrorKind(result.error.kind).shows_service_log and session and \
             session.services:  # fmt: skip

@@ -103,3 +103,38 @@ def test_unknown_lab_lists_the_labs(tmp_path):
     with pytest.raises(UnknownLab) as info:
         Catalog(tmp_path / "course").get("nosuch")
     assert "hello" in info.value.message
+
+
+KIND_HINTS = """hints = ["Which status says 'here it is'?", "RFC 9110 section 15.3.1."]
+
+[checks.kind_hints]
+wrong-status = "The route answers, but with which status?"
+no-greeting = ["The body is empty.", "Return a dict."]
+"""
+
+
+def test_a_check_maps_failure_kinds_to_their_own_hints(tmp_path):
+    text = GOOD.replace(
+        """hints = ["Which status says 'here it is'?", "RFC 9110 section 15.3.1."]\n""", KIND_HINTS
+    )
+    check = load_lab(_write(tmp_path, text)).check("greets")
+    assert check.hint_for("wrong-status") == "The route answers, but with which status?"
+    assert check.hints_for("no-greeting") == ("The body is empty.", "Return a dict.")
+    # An unmapped kind, or none, gets the check's default hints.
+    assert check.hint_for("") == check.hint_for("other") == "Which status says 'here it is'?"
+    assert check.hints_for("") == check.hints
+
+
+@pytest.mark.parametrize(
+    ("bad", "words"),
+    [('Wrong_Status = "x"', "kebab-case"), ('wrong-status = ""', "none empty")],
+)
+def test_kind_hints_are_validated(tmp_path, bad, words):
+    text = GOOD.replace(
+        """hints = ["Which status says 'here it is'?", "RFC 9110 section 15.3.1."]\n""",
+        f"hints = []\n\n[checks.kind_hints]\n{bad}\n",
+    )
+    with pytest.raises(ManifestError) as info:
+        load_lab(_write(tmp_path, text))
+    assert info.value.field.startswith("checks[0].kind_hints.")
+    assert words in info.value.message

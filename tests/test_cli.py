@@ -129,6 +129,28 @@ def test_hint_progress_and_solution_gate(course):
     assert "4/4" in listing.stdout
 
 
+def test_hint_follows_the_kind_of_failure(course):
+    """A failure kind the manifest maps gets its own hints, in the report, the result and
+    `lab hint`; its levels are counted apart from the check's default hints."""
+    manifest = course / "labs" / "01-hello" / "lab.toml"
+    manifest.write_text(
+        manifest.read_text().replace(
+            'hints = ["Which status says \'here it is\'?", "RFC 9110 section 15.3.1."]\n',
+            'hints = ["Which status says \'here it is\'?", "RFC 9110 section 15.3.1."]\n\n'
+            "[checks.kind_hints]\n"
+            'wrong-status = ["It answers, with a teapot\'s status.", "200 means OK."]\n',
+        )
+    )
+    checked = lab_cli("check", "hello", "--json")
+    greets = next(c for c in json.loads(checked.stdout)["checks"] if c["id"] == "greets")
+    assert greets["kind"] == "wrong-status"
+    assert greets["hint"] == "It answers, with a teapot's status."
+    assert "teapot" in lab_cli("check", "hello").stdout
+    first, second = lab_cli("hint", "hello"), lab_cli("hint", "hello")
+    assert "Hint 1/2" in first.stdout and "teapot" in first.stdout
+    assert "Hint 2/2" in second.stdout and "200 means OK" in second.stdout
+
+
 def test_reset_asks_backs_up_and_restores(course):
     main = course / "labs" / "01-hello" / "app" / "main.py"
     shipped = main.read_text()

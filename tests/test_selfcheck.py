@@ -4,10 +4,12 @@
 * the starter fails exactly the checks its planted bugs name (plus bonus checks);
 * each planted bug alone, re-planted into the solution by its mutation, fails exactly
   the checks named for it;
-* every scenario in tests/scenarios/<lab>/ (known-wrong and valid alternative fixes)
-  gets its golden verdicts. A scenario is a ``scenario.toml`` (description, base,
-  kind, ``[expected]`` verdicts) with whole files under ``files/`` and/or ``[[edits]]``
-  (file, find, replace: ``find`` must occur exactly once), applied on top of its base.
+* every scenario in tests/scenarios/<lab>/ (known-wrong fixes, cheats that try to pass
+  without doing the work, and valid alternative fixes) gets its golden verdicts. A
+  scenario is a ``scenario.toml`` (description, base, kind: wrong | cheat | valid,
+  ``[expected]`` verdicts, and optionally ``[kinds]``: the failure kind a failing check
+  must name) with whole files under ``files/`` and/or ``[[edits]]`` (file, find,
+  replace: ``find`` must occur exactly once), applied on top of its base.
 
 ``LAB_RERUNS=N`` runs each case N times and requires identical verdicts (the flakiness
 mode; CI uses 1).
@@ -35,8 +37,9 @@ SCENARIOS = ROOT / "tests" / "scenarios"
 pytestmark = pytest.mark.slow
 
 
-def verdicts(lab: Lab, ws: Workspace) -> dict[str, str]:
-    """The check statuses of RERUNS runs, which must all agree."""
+def verdicts(lab: Lab, ws: Workspace, kinds: dict[str, str] | None = None) -> dict[str, str]:
+    """The check statuses of RERUNS runs, which must all agree. With ``kinds``, also the
+    failure kind of those checks (and the hint the manifest maps to it), every run."""
     seen: list[dict[str, str]] = []
     for _ in range(RERUNS):
         result = runner.run(lab, ws, state=state_dir(ROOT))
@@ -45,6 +48,10 @@ def verdicts(lab: Lab, ws: Workspace) -> dict[str, str]:
         if seen[0] != seen[-1]:
             why = {c.id: c.message for c in result.checks if c.status != seen[0].get(c.id)}
             pytest.fail(f"verdicts differ between reruns:\n{seen[0]}\n{seen[-1]}\n{why}")
+        for c in result.checks:
+            if kinds and c.id in kinds:
+                assert c.kind == kinds[c.id], f"{c.id}: kind {c.kind!r} ({c.message})"
+                assert c.hint == lab.check(c.id).hint_for(c.kind), f"{c.id}: hint of its kind"
     return seen[0]
 
 
@@ -90,26 +97,27 @@ def _scenarios():
 @pytest.mark.parametrize(("lab", "case"), list(_scenarios()))
 def test_scenario_matches_its_golden_verdicts(lab: Lab, case: Path):
     spec = tomllib.loads((case / "scenario.toml").read_text())
-    assert spec["kind"] in ("wrong", "valid")
+    assert spec["kind"] in ("wrong", "cheat", "valid")
     expected = spec["expected"]
     assert set(expected) == {c.id for c in lab.checks}, "the golden names every check"
     if spec["kind"] == "valid":
         assert set(expected.values()) == {"pass"}, "a valid alternative passes everything"
     else:
-        assert "fail" in expected.values(), "a known-wrong fix fails something"
+        assert "fail" in expected.values(), "a known-wrong fix or a cheat fails something"
     overlays = [case / "files"] if (case / "files").is_dir() else []
     edits = [Mutation(e["file"], e["find"], e["replace"]) for e in spec.get("edits", [])]
     assert overlays or edits, "a scenario changes something"
     base = spec.get("base", "solution")
     with compose(lab, solution=base == "solution", overlays=overlays, mutations=edits) as ws:
-        got = verdicts(lab, ws)
+        got = verdicts(lab, ws, spec.get("kinds"))
     assert got == expected, f"{spec['description']}: got {got}"
 
 
-def test_every_lab_has_scenarios_of_both_kinds():
-    for lab in LABS:
-        kinds = [
-            tomllib.loads(p.read_text())["kind"]
-            for p in (SCENARIOS / lab.id).glob("*/scenario.toml")
-        ]
-        assert kinds.count("wrong") >= 4 and kinds.count("valid") >= 2, lab.id
+@pytest.mark.parametrize("lab", LABS, ids=lambda lab: lab.id)
+def test_every_lab_has_scenarios_of_every_kind(lab):
+    kinds = [
+        tomllib.loads(p.read_text())["kind"] for p in (SCENARIOS / lab.id).glob("*/scenario.toml")
+    ]
+    assert kinds.count("wrong") >= 4, "at least 4 known-wrong fixes"
+    assert kinds.count("valid") >= 2, "at least 2 valid alternatives"
+    assert kinds.count("cheat") >= 3, "at least 3 cheats (issue 13: canned, snapshot, decoy...)"

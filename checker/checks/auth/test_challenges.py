@@ -20,6 +20,12 @@ def test_www_authenticate(http, accounts, alice, db):
         f"{challenge or 'missing'}; expected a Bearer challenge, so the client learns how "
         "to authenticate."
     )
+    # RFC 6750, section 3.1: a request with no credentials gets no error code at all.
+    assert "error=" not in challenge.lower(), (
+        f"GET /users/me without a token answered 401 with WWW-Authenticate {challenge}; "
+        "expected a plain Bearer challenge: with no token sent, nothing was invalid "
+        '(error="invalid_token" is for a token that was refused).'
+    )
     response = http.get("/users/me", headers={"Authorization": "Bearer not-a-real-token"})
     challenge = _challenge(response)
     assert response.status_code == 401 and 'error="invalid_token"' in challenge, (

@@ -4,7 +4,11 @@ import statistics
 import time
 from concurrent.futures import ThreadPoolExecutor
 
+import pytest
 from _helpers import PASSWORD, json_of, new_email, said
+
+from checker.observe.races import at_once, writes_held
+from checker.verdict import expect
 
 
 def _timed_login(accounts, email, password):
@@ -129,4 +133,42 @@ def test_lockout_per_account(accounts):
         f"While one account was locked, another account logging in from the same client "
         f"answered {said(other)}; expected 200. Lock the account under attack, not the "
         "address: attackers have many, and everyone behind one office NAT would be locked."
+    )
+
+
+RACERS = 3
+
+
+@pytest.mark.check("refresh_rotation")
+def test_refresh_race(base_url, accounts, alice, db):
+    """One refresh token, traded in by several clients at the same moment (a thief and
+    the user): at most one gets new tokens. Checking "used?" and then marking it used, in
+    two steps, lets every racer through."""
+    accounts.login(alice)  # a fresh family of its own
+    token = alice.refresh_token
+    expect(token, "no-refresh-token", "POST /auth/login answered no refresh_token; expected one.")
+    calls = [("POST", "/auth/refresh", {"refresh_token": token})] * RACERS
+    table = db.execute(
+        "SELECT table_name FROM information_schema.tables WHERE table_schema = 'public'"
+        " AND table_name LIKE '%%refresh%%' ORDER BY table_name LIMIT 1"
+    ).fetchone()
+    if table is None:  # no table of refresh tokens: nothing to hold, send them together
+        answers = at_once(base_url, calls, release=lambda: None)
+    else:
+        with writes_held(table[0]) as open_when:
+            # Every racer reads the token before any can mark it used.
+            answers = at_once(base_url, calls, release=lambda: open_when(RACERS))
+    codes = [r.status_code if r is not None else 0 for r in answers]
+    expect(
+        all(0 < c < 500 for c in codes),
+        "race-server-error",
+        f"{RACERS} clients traded in the same refresh token at the same moment; the answers "
+        f"were {sorted(codes)} (0: no answer). Expected one 200 and 401 for the others.",
+    )
+    expect(
+        codes.count(200) <= 1,
+        "race-reused",
+        f"{RACERS} clients traded in the same refresh token at the same moment and "
+        f"{codes.count(200)} of them got new tokens. A refresh token is good for one use: "
+        "expected at most one 200, and 401 for the others.",
     )

@@ -4,6 +4,10 @@ import re
 from concurrent.futures import ThreadPoolExecutor
 
 from _helpers import PASSWORD, fail
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+
+from checker.verdict import fail as fail_kind
 
 MIN = {"m": 19456, "t": 2, "p": 1}
 ARGON2 = re.compile(r"^\$argon2id\$v=\d+\$m=(\d+),t=(\d+),p=(\d+)\$[^$]+\$[^$]+$")
@@ -55,6 +59,19 @@ def test_passwords_argon2id(accounts, db):
             f"The stored password hash is {kind}, not an argon2id hash "
             "($argon2id$v=19$m=...,t=...,p=...$salt$hash). A fast hash lets a stolen users "
             "table be cracked at billions of guesses per second."
+        )
+    # The form is right; is it really an argon2id hash of the password? (A decoy: a fast
+    # hash dressed in argon2's format.) Verify it the way any argon2 library would.
+    try:
+        real = PasswordHasher().verify(first, PASSWORD)
+    except (VerificationError, InvalidHashError):
+        real = False
+    if not real:
+        fail_kind(
+            "not-argon2",
+            "The stored hash looks like argon2id ($argon2id$v=19$m=...,t=...,p=...$salt$hash), "
+            "but it is not an argon2id hash of the password: argon2 itself does not verify "
+            "it. Only a real argon2id hash costs an attacker what its parameters promise.",
         )
     params = dict(zip("mtp", map(int, match.groups()), strict=True))
     weak = [f"{k}={params[k]} (at least {MIN[k]})" for k in "mtp" if params[k] < MIN[k]]

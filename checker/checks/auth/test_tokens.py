@@ -28,19 +28,25 @@ def _control(http, keys, alice):
     )
 
 
-def test_token_claims_verified(http, keys, alice):
+def test_token_claims_verified(http, keys, alice, rng):
     _control(http, keys, alice)
     now = int(time.time())
+    # Audiences and issuers drawn per run: refusing one known wrong value is not checking.
+    aud = rng.choice(["folio-payments", "folio-admin", "folio-api-v2", "api"])
+    iss = rng.choice(["https://evil.example", "folio-auth-staging", "folio", "auth.folio.test"])
+    expired = rng.randint(60, 7200)
     cases = [
-        ("expired ten minutes ago", claims_for(alice.id, iat=now - 1800, nbf=now - 1800,
-                                               exp=now - 600),
+        (f"expired {expired} seconds ago", claims_for(alice.id, iat=now - 9000, nbf=now - 9000,
+                                                     exp=now - expired),
          "a token stolen from a log file or an old laptop works forever"),
+        ("without an exp claim", claims_for(alice.id, exp=None),
+         "a token that never expires is accepted: a leaked one works forever"),
         ("not valid for another ten minutes (nbf)", claims_for(alice.id, nbf=now + 600,
                                                              exp=now + 1200),
          "a token minted for later is usable now"),
-        ("meant for another service (aud)", claims_for(alice.id, aud="folio-payments"),
+        (f"meant for another service (aud {aud})", claims_for(alice.id, aud=aud),
          "a token issued for another service of ours (or someone else's) opens this one"),
-        ("issued by someone else (iss)", claims_for(alice.id, iss="https://evil.example"),
+        (f"issued by someone else (iss {iss})", claims_for(alice.id, iss=iss),
          "tokens from any issuer that shares a key are taken as ours"),
     ]  # fmt: skip
     for what, claims, why in cases:

@@ -4,7 +4,8 @@ The service is reached over HTTP only; the database is read (and, in the paginat
 walk, written) with the run's own connection, so a check never relies on the service to
 report what the service did. Checks share one service and one database: each makes its
 own books with fresh ISBNs, finds them by ISBN or id, and never assumes the table is
-empty. Failures are raised as AssertionError with a message for the learner.
+empty. Failures name their kind (checker.verdict), so the learner gets the hint for the
+mistake actually seen; probe values come from the seeded ``rng`` fixture.
 """
 
 from __future__ import annotations
@@ -18,11 +19,16 @@ from typing import Any
 import httpx
 import psycopg
 
+from checker.verdict import fail
+
 #: The fields a client sends for a book, as the README documents them.
 FIELDS = ("title", "author", "isbn", "price_cents", "published_year")
 
 #: An id no book will ever have in a run (ids start at 1 and count up).
 MISSING_ID = 999_999_999
+
+#: The largest value of a PostgreSQL integer: the README's bound for prices and ids.
+PG_INT_MAX = 2_147_483_647
 
 #: What a client must never see in an answer: it comes from the database or the server.
 LEAK_MARKERS = (
@@ -74,8 +80,15 @@ def shown(value: Any) -> str:
     return json.dumps(value)
 
 
-def fail(message: str) -> None:
-    raise AssertionError(message)
+def status_kind(response: httpx.Response) -> str:
+    """The failure kind of an unexpected status: a crash, or a wrong answer."""
+    return "server-error" if response.status_code >= 500 else "wrong-status"
+
+
+def missing_ids(books: Books, rng: random.Random) -> list[int]:
+    """Ids no book has, drawn per run: past the last id, and far past it."""
+    top = books.query("SELECT coalesce(max(id), 0) FROM book")[0][0]
+    return [top + rng.randint(1_000, 99_999), rng.randint(10**8, PG_INT_MAX)]
 
 
 def json_of(response: httpx.Response, what: str | None = None) -> Any:
@@ -86,8 +99,9 @@ def json_of(response: httpx.Response, what: str | None = None) -> Any:
     except ValueError:
         snippet = response.text[:80].strip() or "an empty body"
         fail(
+            "not-json",
             f"{what} answered {said(response)} with a body that is not JSON ({snippet!r}); "
-            "expected a JSON document."
+            "expected a JSON document.",
         )
 
 
@@ -152,14 +166,16 @@ class Books:
         response = self.http.post("/books", json=sent)
         if not response.is_success:
             fail(
+                "create-failed",
                 f"POST /books with a valid book answered {said(response)}; this check "
-                "needs to create books first, so creating must work (201 Created)."
+                "needs to create books first, so creating must work (201 Created).",
             )
         body = json_of(response)
         if not isinstance(body, dict) or not isinstance(body.get("id"), int):
             fail(
+                "create-failed",
                 f"POST /books answered {said(response)} without the new book's id in its "
-                "JSON body; expected the created book, with its id."
+                "JSON body; expected the created book, with its id.",
             )
         # What was sent is the truth a check compares with; the answer adds the id.
         return {**body, **sent}
@@ -168,14 +184,20 @@ class Books:
         """The books on one page of GET /books (a JSON array, or under data/items)."""
         what = request_line(response)
         if response.status_code != 200:
-            fail(f"{what} answered {said(response)}; expected 200 OK with a page of books.")
+            fail(
+                status_kind(response),
+                f"{what} answered {said(response)}; expected 200 OK with a page of books.",
+            )
         body = json_of(response, what)
         if isinstance(body, dict):
             body = next((body[key] for key in ("data", "items", "results") if key in body), body)
         if not isinstance(body, list) or not all(
             isinstance(item, dict) and "id" in item for item in body
         ):
-            fail(f"{what} did not answer a JSON array of books; expected one, each with its id.")
+            fail(
+                "not-a-list",
+                f"{what} did not answer a JSON array of books; expected one, each with its id.",
+            )
         return body
 
     # ------------------------------------------------ the table, read directly
@@ -187,8 +209,9 @@ class Books:
                 return cur.fetchall() if cur.description else []
         except psycopg.errors.UndefinedTable:
             fail(
+                "no-table",
                 "The database has no table named book; expected the service to create "
-                "it at start (app/main.py does, unless the Book model was renamed)."
+                "it at start (app/main.py does, unless the Book model was renamed).",
             )
         return []  # unreachable: fail() raised
 

@@ -2,7 +2,10 @@
 
 from collections import Counter
 
+import pytest
 from _helpers import next_link, said
+
+from checker.verdict import expect, fail
 
 #: The largest page the README promises.
 MAX_PAGE = 100
@@ -11,17 +14,71 @@ MAX_PAGE = 100
 def test_list_page_size_capped(http, books):
     books.ensure_at_least(MAX_PAGE + 1)
     default_page = books.items(http.get("/books"))
-    assert len(default_page) <= MAX_PAGE, (
+    expect(
+        len(default_page) <= MAX_PAGE,
+        "page-too-big",
         f"GET /books answered {len(default_page)} books in one page; expected a default "
-        f"page size of at most {MAX_PAGE}."
+        f"page size of at most {MAX_PAGE}.",
     )
-    response = http.get("/books", params={"limit": 1000})
-    if response.status_code in (400, 422):
-        return  # refusing an oversized page is as good as trimming it
-    page = books.items(response)
-    assert len(page) <= MAX_PAGE, (
-        f"GET /books?limit=1000 answered {len(page)} books; expected at most {MAX_PAGE} "
-        "(a smaller page, or 422 refusing the request)."
+    for asked in (1000, MAX_PAGE + 1):
+        response = http.get("/books", params={"limit": asked})
+        if response.status_code in (400, 422):
+            continue  # refusing an oversized page is as good as trimming it
+        page = books.items(response)
+        expect(
+            len(page) <= MAX_PAGE,
+            "page-too-big",
+            f"GET /books?limit={asked} answered {len(page)} books; expected at most "
+            f"{MAX_PAGE} (a smaller page, or 422 refusing the request).",
+        )
+    # The bound is the README's: a page of 100 is allowed, and given when asked for.
+    response = http.get("/books", params={"limit": MAX_PAGE})
+    expect(
+        response.status_code < 400 or response.status_code >= 500,
+        "cap-too-small",
+        f"GET /books?limit={MAX_PAGE} answered {said(response)}; expected a page of "
+        f"{MAX_PAGE} books: the README allows pages of up to {MAX_PAGE}.",
+    )
+    full = books.items(response)
+    expect(
+        len(full) == MAX_PAGE,
+        "cap-too-small",
+        f"GET /books?limit={MAX_PAGE} answered {len(full)} books, with more than "
+        f"{MAX_PAGE} in the catalog; expected a page of {MAX_PAGE}: the README allows "
+        f"pages of up to {MAX_PAGE}.",
+    )
+
+
+def walk_ids(http, books, limit):
+    """Every id met by following the next links from the first page (bounded)."""
+    url, ids = f"/books?limit={limit}", []
+    for _ in range(books.count_all() + 5):
+        response = http.get(url)
+        ids += [item["id"] for item in books.items(response)]
+        url = next_link(response)
+        if not url:
+            return ids
+    fail("endless-walk", f'Following rel="next" links from GET /books?limit={limit} never ended.')
+
+
+@pytest.mark.check("list_link_next")
+def test_list_sees_writes(http, books, rng):
+    """A list answered from a copy taken earlier (a snapshot, a cache never refreshed)
+    misses what changed since: write, then walk the list again."""
+    limit = rng.choice([7, 10, 25])
+    walk_ids(http, books, limit)
+    added = books.create(title="Brand New Arrival")
+    gone = books.create(title="Soon Gone")
+    expect(http.delete(f"/books/{gone['id']}").status_code < 300, "delete-failed",
+           f"DELETE /books/{gone['id']} failed; this check needs it.")  # fmt: skip
+    ids = walk_ids(http, books, limit)
+    expect(
+        added["id"] in ids and gone["id"] not in ids,
+        "stale-after-write",
+        f"After a book was added (id {added['id']}) and another deleted (id {gone['id']}), "
+        f"walking GET /books?limit={limit} page by page "
+        + ("missed the new book" if added["id"] not in ids else "still listed the deleted one")
+        + ": expected the list to show the catalog as it is now, not a copy of it.",
     )
 
 

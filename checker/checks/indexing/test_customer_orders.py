@@ -7,16 +7,19 @@ import psycopg
 from _helpers import captured, drop_learner_indexes, seq_scans
 
 from checker.observe.postgres import StatementLog, explain_captured
+from checker.verdict import expect
 
 #: Customer 10 has about 2 000 orders (300 shipped) among the million.
 CUSTOMER, STATUS, LIMIT = 10, "shipped", 20
+#: Every status of the seed; customers 2 to 40 have at least 40 orders of each.
+STATUSES = ("delivered", "shipped", "pending", "cancelled")
 MIN_SPEEDUP = 20
 #: A good index touches a few index pages and about one table page per row returned.
 PAGES_PER_ROW = 5
 
 
 def test_customer_orders_indexed(
-    http: httpx.Client, db: psycopg.Connection, statements: StatementLog, measure, note
+    http: httpx.Client, db: psycopg.Connection, statements: StatementLog, measure, note, rng
 ):
     path = f"/customers/{CUSTOMER}/orders"
     response, statement = captured(
@@ -67,4 +70,22 @@ def test_customer_orders_indexed(
         f"on the starter's schema: {speedup:.1f}x faster, expected at least {MIN_SPEEDUP}x. "
         f"It touched {plan.buffers} pages for {rows} rows: the index is used, but not to "
         f"go straight to them (check the order of its columns). Its plan:\n{tree}"
+    )
+
+    # Another customer in another status, drawn per run: an index that serves only the
+    # status probed above (a partial index WHERE status = 'shipped') is not the fix.
+    who, status = rng.randint(2, 40), rng.choice([s for s in STATUSES if s != STATUS])
+    path = f"/customers/{who}/orders"
+    response, statement = captured(
+        statements, http, path, {"status": status, "limit": LIMIT}, "orders"
+    )
+    rows = len(response.json())
+    plan = explain_captured(db, statement, [who, status, LIMIT], expect_rows=rows)
+    read = plan.rows_read("orders")
+    expect(
+        not seq_scans(plan, "orders") and read <= 10 * max(rows, LIMIT) and not plan.find("Sort"),
+        "one-status-only",
+        f"GET {path}?status={status}&limit={LIMIT} reads {read:,} rows of orders to return "
+        f"{rows}{' and sorts them' if plan.find('Sort') else ''}: the index serves the "
+        f"{STATUS!r} orders, not a customer's orders in any status. Its plan:\n{plan.render()}",
     )

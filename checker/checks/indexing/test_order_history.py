@@ -12,9 +12,11 @@ import datetime as dt
 
 import httpx
 import psycopg
+import pytest
 from _helpers import seq_scans
 
 from checker.observe.postgres import Plan, Statement, StatementLog, explain_captured
+from checker.verdict import expect
 
 PAGE = 20  # the pages compared
 STRIDE = 500  # the page size used to walk to the deep one
@@ -140,4 +142,33 @@ def test_order_history_keyset_paged(
         f"cursor the last row's sort key and starts the next page right after it: "
         f"WHERE (created_at, id) < (:created_at, :id) ORDER BY created_at DESC, id DESC "
         f"LIMIT :limit. Its plan:\n{deep.render()}"
+    )
+
+
+@pytest.mark.check("order_history_keyset_paged")
+def test_order_history_ties(http: httpx.Client, db: psycopg.Connection, rng):
+    """Orders placed in the same instant: only the tiebreaker (id) orders them, and a
+    cursor that carries created_at alone skips or repeats them at a page's edge."""
+    ties = rng.randint(9, 15)
+    db.execute(
+        "INSERT INTO orders (customer_id, status, created_at, total_cents)"
+        " SELECT 1, 'pending', timestamptz '2030-01-01 12:00:00+00', 1000"
+        " FROM generate_series(1, %s)",
+        (ties,),
+    )
+    limit = rng.choice([3, 4, 5])
+    seen: list[int] = []
+    cursor = None
+    while len(seen) < ties + limit:
+        body = _page(http, limit, cursor)
+        seen += [o["id"] for o in body["orders"]]
+        cursor = body["next_cursor"]
+    expected = [r[0] for r in db.execute(EXPECTED_IDS, (len(seen),)).fetchall()]
+    expect(
+        seen == expected,
+        "ties-skipped",
+        f"{ties} orders share one created_at (placed in the same instant). Walking GET "
+        f"/orders?limit={limit} page by page gave the ids {seen}, expected {expected} "
+        "(newest first, by created_at then id): a cursor must carry the tiebreaker too, "
+        "or rows that tie at a page's edge are skipped or repeated.",
     )

@@ -2,8 +2,9 @@
 database, and short descriptions of what the service did, for messages.
 
 The catalog is the seed's (checker/checks/n_plus_one/seed.sql): 300 authors with 0 to 6
-books each, 0 to 10 reviews per book. The checks never write, so every run sees exactly
-that catalog.
+books each, 0 to 10 reviews per book. One check writes (a title, reviews, a book) and
+reads again; every reference is computed from the database as it is at that moment, and
+the pages asked for are drawn per run (the ``rng`` fixture).
 """
 
 from __future__ import annotations

@@ -1,6 +1,8 @@
 import uuid
 from datetime import UTC, datetime
+from typing import Annotated, Self
 
+from pydantic import AfterValidator, model_validator
 from sqlalchemy import DateTime
 from sqlmodel import Field, SQLModel
 
@@ -62,10 +64,21 @@ class RefreshToken(SQLModel, table=True):
     revoked: bool = False
 
 
+def _no_nul(text: str | None) -> str | None:
+    # PostgreSQL cannot store a NUL character in text: refused here, it is a 422 for the
+    # client instead of a database error (a 500).
+    if text is not None and "\x00" in text:
+        raise ValueError("must not contain a NUL character")
+    return text
+
+
+Text = Annotated[str, AfterValidator(_no_nul)]
+
+
 class ReviewBase(SQLModel):
-    book_title: str = Field(min_length=1, max_length=255)
+    book_title: Text = Field(min_length=1, max_length=255)
     rating: int = Field(ge=1, le=5)
-    body: str = Field(default="", max_length=10_000)
+    body: Text = Field(default="", max_length=10_000)
 
 
 class ReviewCreate(ReviewBase):
@@ -73,9 +86,18 @@ class ReviewCreate(ReviewBase):
 
 
 class ReviewUpdate(SQLModel):
-    book_title: str | None = Field(default=None, min_length=1, max_length=255)
+    book_title: Text | None = Field(default=None, min_length=1, max_length=255)
     rating: int | None = Field(default=None, ge=1, le=5)
-    body: str | None = Field(default=None, max_length=10_000)
+    body: Text | None = Field(default=None, max_length=10_000)
+
+    @model_validator(mode="after")
+    def _no_nulls(self) -> Self:
+        # A field left out stays as it is; every review has a title, a rating and a
+        # body, so none of them can be sent as null.
+        for name in self.model_fields_set:
+            if getattr(self, name) is None:
+                raise ValueError(f"{name} cannot be null")
+        return self
 
 
 class Review(ReviewBase, table=True):

@@ -71,3 +71,9 @@ class OrderPublic(SQLModel):
     id: int
     placed_by: str
     items: list[OrderItemPublic]
+
+
+class HTTPError(SQLModel):
+    """How this service answers an error it raises (FastAPI's default shape)."""
+
+    detail: str

@@ -19,19 +19,31 @@ def _has_isbn13_check_digit(isbn: str) -> str:
     return isbn
 
 
+def _no_nul(text: str) -> str:
+    # PostgreSQL cannot store a NUL character in text: refused here, it is the client's
+    # 422, not a database error (a 500) at commit.
+    if "\x00" in text:
+        raise ValueError("must not contain a NUL character")
+    return text
+
+
 # Digits only, no hyphens: one spelling per book, so the unique constraint on isbn
 # really means one row per book.
 Isbn13 = Annotated[
     str, StringConstraints(pattern=r"^\d{13}$"), AfterValidator(_has_isbn13_check_digit)
 ]
+Text = Annotated[str, AfterValidator(_no_nul)]
+
+# The columns are PostgreSQL integers: a larger number would fail in the database.
+PG_INT_MAX = 2_147_483_647
 
 
 class BookBase(SQLModel):
-    title: str = Field(min_length=1, max_length=255)
-    author: str = Field(min_length=1, max_length=255)
+    title: Text = Field(min_length=1, max_length=255)
+    author: Text = Field(min_length=1, max_length=255)
     isbn: Isbn13 = Field(unique=True, description="ISBN-13: 13 digits, no hyphens")
-    price_cents: int = Field(gt=0, description="Price in cents: 1299 is 12.99")
-    published_year: int | None = None
+    price_cents: int = Field(gt=0, le=PG_INT_MAX, description="Price in cents: 1299 is 12.99")
+    published_year: int | None = Field(default=None, ge=1, le=9999)
 
 
 class BookCreate(BookBase):
@@ -40,11 +52,11 @@ class BookCreate(BookBase):
 
 # A PATCH sends only what changes, so every field is optional here.
 class BookUpdate(SQLModel):
-    title: str | None = Field(default=None, min_length=1, max_length=255)
-    author: str | None = Field(default=None, min_length=1, max_length=255)
+    title: Text | None = Field(default=None, min_length=1, max_length=255)
+    author: Text | None = Field(default=None, min_length=1, max_length=255)
     isbn: Isbn13 | None = None
-    price_cents: int | None = Field(default=None, gt=0)
-    published_year: int | None = None
+    price_cents: int | None = Field(default=None, gt=0, le=PG_INT_MAX)
+    published_year: int | None = Field(default=None, ge=1, le=9999)
 
     @model_validator(mode="after")
     def _only_published_year_can_be_cleared(self) -> Self:

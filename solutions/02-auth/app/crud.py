@@ -97,8 +97,12 @@ def issue_refresh_token(*, session: Session, user_id: int, family=None) -> str:
 
 def rotate_refresh_token(*, session: Session, token: str) -> tuple[int, str] | None:
     """Trades a refresh token for a new one: (user id, new token), or None if refused."""
+    # FOR UPDATE: two requests trading in the same token at once queue here, and the
+    # second sees the first one's used_at, instead of both passing the check below.
     stored = session.exec(
-        select(RefreshToken).where(RefreshToken.token_digest == security.digest(token))
+        select(RefreshToken)
+        .where(RefreshToken.token_digest == security.digest(token))
+        .with_for_update()
     ).first()
     if stored is None or stored.revoked or stored.expires_at < utc_now():
         return None

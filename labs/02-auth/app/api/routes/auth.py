@@ -2,11 +2,12 @@ from fastapi import APIRouter, HTTPException, status
 
 from app import crud
 from app.api.deps import SessionDep, unauthorized
+from app.api.errors import problem_responses
 from app.core import security
 from app.core.config import settings
 from app.models import Login, RefreshRequest, TokenPair, UserPublic, UserRegister
 
-router = APIRouter(prefix="/auth", tags=["auth"])
+router = APIRouter(prefix="/auth", tags=["auth"], responses=problem_responses(422))
 
 
 def _token_pair(
@@ -19,7 +20,12 @@ def _token_pair(
     )
 
 
-@router.post("/register", status_code=status.HTTP_201_CREATED, response_model=UserPublic)
+@router.post(
+    "/register",
+    status_code=status.HTTP_201_CREATED,
+    response_model=UserPublic,
+    responses=problem_responses(409),
+)
 def register(session: SessionDep, user_in: UserRegister):
     try:
         return crud.create_user(session=session, user_in=user_in)
@@ -29,7 +35,7 @@ def register(session: SessionDep, user_in: UserRegister):
         ) from None
 
 
-@router.post("/login", response_model=TokenPair)
+@router.post("/login", response_model=TokenPair, responses=problem_responses(401, 404))
 def login(session: SessionDep, body: Login):
     try:
         user = crud.authenticate(session=session, email=body.email, password=body.password)
@@ -43,7 +49,7 @@ def login(session: SessionDep, body: Login):
     return _token_pair(session=session, user_id=user.id)
 
 
-@router.post("/refresh", response_model=TokenPair)
+@router.post("/refresh", response_model=TokenPair, responses=problem_responses(401))
 def refresh(session: SessionDep, body: RefreshRequest):
     rotated = crud.rotate_refresh_token(session=session, token=body.refresh_token)
     if rotated is None:

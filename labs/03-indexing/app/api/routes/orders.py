@@ -4,12 +4,16 @@ from fastapi import APIRouter, HTTPException, Query, status
 
 from app import crud
 from app.api.deps import SessionDep
-from app.models import OrderPage
+from app.models import HTTPError, OrderPage
 
 router = APIRouter(prefix="/orders", tags=["orders"])
 
 
-@router.get("", response_model=OrderPage)
+@router.get(
+    "",
+    response_model=OrderPage,
+    responses={400: {"model": HTTPError, "description": "A cursor this service did not give out"}},
+)
 def read_order_history(
     session: SessionDep,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,

@@ -13,7 +13,11 @@ router = APIRouter(prefix="/authors", tags=["authors"])
 def read_authors(
     session: SessionDep,
     limit: Annotated[int, Query(ge=1, le=100)] = 20,
-    after: Annotated[int, Query(ge=0, description="The last author id of the previous page")] = 0,
+    # Ids are PostgreSQL integers: a bound keeps a larger number from failing in the
+    # database (a 500) when it can only mean "no such author" (a 422 says so).
+    after: Annotated[
+        int, Query(ge=0, le=2_147_483_647, description="The last author id of the previous page")
+    ] = 0,
 ) -> Any:
     # One author more than the page: if it exists, there is a next page.
     authors = crud.list_authors(session=session, after=after, limit=limit + 1)

@@ -5,12 +5,19 @@ from fastapi import APIRouter, Header, HTTPException, Query, Request, Response, 
 from app import crud
 from app.api.conditional import etag_of, if_match_holds, if_none_match_hits
 from app.api.deps import BookDep, SessionDep
-from app.models import Book, BookCreate, BookPublic, BookUpdate
+from app.api.errors import problem_responses
+from app.models import PG_INT_MAX, Book, BookCreate, BookPublic, BookUpdate
 
-router = APIRouter(prefix="/books", tags=["books"])
+# Every operation documents its errors (problem+json): 422 for any invalid input.
+router = APIRouter(prefix="/books", tags=["books"], responses=problem_responses(422))
 
 
-@router.post("", response_model=BookPublic, status_code=status.HTTP_201_CREATED)
+@router.post(
+    "",
+    response_model=BookPublic,
+    status_code=status.HTTP_201_CREATED,
+    responses=problem_responses(409),
+)
 def create_book(
     session: SessionDep, book_in: BookCreate, request: Request, response: Response
 ) -> Any:
@@ -29,7 +36,7 @@ def read_books(
     session: SessionDep,
     request: Request,
     response: Response,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=PG_INT_MAX)] = 0,
     # A cap keeps one request from pulling the whole catalog. Asking for more is a 422
     # (and the limit shows in the OpenAPI docs) rather than a page silently cut short.
     limit: Annotated[int, Query(ge=1, le=100)] = 20,
@@ -42,7 +49,7 @@ def read_books(
     return books[:limit]
 
 
-@router.get("/{book_id}", response_model=BookPublic)
+@router.get("/{book_id}", response_model=BookPublic, responses=problem_responses(404))
 def read_book(
     book: BookDep, response: Response, if_none_match: Annotated[str | None, Header()] = None
 ) -> Any:
@@ -54,7 +61,7 @@ def read_book(
     return book
 
 
-@router.patch("/{book_id}", response_model=BookPublic)
+@router.patch("/{book_id}", response_model=BookPublic, responses=problem_responses(404, 409, 412))
 def update_book(
     session: SessionDep,
     book: BookDep,
@@ -79,7 +86,9 @@ def update_book(
     return book
 
 
-@router.delete("/{book_id}", status_code=status.HTTP_204_NO_CONTENT)
+@router.delete(
+    "/{book_id}", status_code=status.HTTP_204_NO_CONTENT, responses=problem_responses(404)
+)
 def delete_book(session: SessionDep, book: BookDep) -> None:
     crud.delete_book(session=session, db_book=book)
 

@@ -6,6 +6,9 @@ from sqlalchemy import DateTime
 from sqlmodel import Field, SQLModel
 
 
+PG_INT_MAX = 2_147_483_647  # what a PostgreSQL integer column holds
+
+
 def utc_now() -> datetime:
     return datetime.now(UTC)
 
@@ -23,13 +26,25 @@ def check_isbn13(isbn: str | None) -> str | None:
 def check_title(title: str | None) -> str | None:
     if title is not None and not title:
         raise ValueError("a title cannot be empty")
-    return title
+    return check_text(title)
+
+
+def check_text(text: str | None) -> str | None:
+    if text is not None and "\x00" in text:
+        raise ValueError("PostgreSQL cannot store a NUL character")
+    return text
 
 
 def check_price(price: int | None) -> int | None:
-    if price is not None and price <= 0:
-        raise ValueError("a price must be above zero")
+    if price is not None and not 0 < price <= PG_INT_MAX:
+        raise ValueError(f"a price must be above zero and at most {PG_INT_MAX}")
     return price
+
+
+def check_year(year: int | None) -> int | None:
+    if year is not None and not 1 <= year <= 9999:
+        raise ValueError("a year is from 1 to 9999")
+    return year
 
 
 class BookBase(SQLModel):
@@ -53,6 +68,16 @@ class BookBase(SQLModel):
     @classmethod
     def price_above_zero(cls, price: int | None) -> int | None:
         return check_price(price)
+
+    @field_validator("author")
+    @classmethod
+    def author_no_nul(cls, author: str | None) -> str | None:
+        return check_text(author)
+
+    @field_validator("published_year")
+    @classmethod
+    def year_in_range(cls, year: int | None) -> int | None:
+        return check_year(year)
 
 
 class BookCreate(BookBase):
@@ -81,6 +106,16 @@ class BookUpdate(SQLModel):
     @classmethod
     def price_above_zero(cls, price: int | None) -> int | None:
         return check_price(price)
+
+    @field_validator("author")
+    @classmethod
+    def author_no_nul(cls, author: str | None) -> str | None:
+        return check_text(author)
+
+    @field_validator("published_year")
+    @classmethod
+    def year_in_range(cls, year: int | None) -> int | None:
+        return check_year(year)
 
     @model_validator(mode="after")
     def _only_published_year_can_be_cleared(self) -> Self:

@@ -51,7 +51,9 @@ def claim(*, client_id: str, key: str, fingerprint: str) -> Record | None:
     with engine.begin() as conn:
         # An expired key is forgotten (a periodic job would sweep the rest).
         conn.execute(
-            delete(IdempotencyKey).where(_this(client_id, key), IdempotencyKey.expires_at < func.now())
+            delete(IdempotencyKey).where(
+                _this(client_id, key), IdempotencyKey.expires_at < func.now()
+            )
         )
         won = conn.execute(
             insert(IdempotencyKey)

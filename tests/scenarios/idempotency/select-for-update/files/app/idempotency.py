@@ -65,5 +65,7 @@ def once(
         if row.status is not None:
             return row.status, json.loads(row.body), True
         status, body = work()
-        conn.execute(update(IdempotencyKey).where(this).values(status=status, body=json.dumps(body)))
+        conn.execute(
+            update(IdempotencyKey).where(this).values(status=status, body=json.dumps(body))
+        )
         return status, body, False

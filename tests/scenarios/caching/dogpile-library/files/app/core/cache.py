@@ -44,4 +44,3 @@ def invalidate(*keys: str) -> None:
             region.delete(key)
     except redis.RedisError as exc:
         log.warning("cache unavailable (%s); could not invalidate %s", exc, keys)
-
