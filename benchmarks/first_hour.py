@@ -89,13 +89,18 @@ def main() -> None:
         print(f"  {t:6.1f} s  {shlex.quote(step) if ' ' not in step else step}")
     print(f"total {total:.1f} s · install {install:.1f} s · first check {check:.1f} s · "
           f"exit {proc.returncode}")  # fmt: skip
+    # This machine's pip configuration warns about its local index on every install; a
+    # learner's pip does not, so those lines are counted apart.
+    local = sum(1 for ln in shown if ln.startswith("WARNING: Location"))
     print(f"packages {len(packages)} (pip list, pip and setuptools included) · venv "
-          f"{size.split()[0] if size else '?'} MB · {len(shown)} lines of output")  # fmt: skip
+          f"{size.split()[0] if size else '?'} MB · {len(shown) - local} lines of output "
+          f"(+{local} warnings of this machine's local index)")  # fmt: skip
+    (base / "output.txt").write_text("\n".join(shown) + "\n")
     lab = venv / "bin" / "lab"
     if lab.exists():
         subprocess.run([str(lab), "services", "down"], cwd=clone, env=env, capture_output=True)
     if args.keep:
-        print(f"kept: {clone}")
+        print(f"kept: {clone} (its output: {base / 'output.txt'})")
     else:
         shutil.rmtree(base, ignore_errors=True)
     sys.exit(0 if proc.returncode in (0, 1) else proc.returncode)
