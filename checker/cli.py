@@ -158,6 +158,13 @@ def hint(
     if last is None:
         console.print(f"No run of {lab.id!r} yet: run `{lab_command(f'check {lab.id}')}` first.")
         return
+    if last.error is not None and not any(c.status in ("pass", "fail") for c in last.checks):
+        console.print(
+            f"Your last run of {lab.id} could not be judged: {escape(last.error.message)}\n"
+            f"No check ran, so there is nothing to hint at yet: "
+            f"`{lab_command(f'check {lab.id}')}` shows where your service stopped."
+        )
+        return
     if list_:
         failing = [c for c in last.checks if c.status in ("fail", "error")]
         if not failing:

@@ -190,6 +190,8 @@ def test_a_service_that_does_not_start_shows_file_line_and_message_first(course)
     assert "3 checks not run (4 points)" in res.stdout
     assert res.stdout.count("Not run") == 0 and "site-packages" not in res.stdout
     assert len(lines) < 16, res.stdout
+    hint = lab_cli("hint", "hello")
+    assert "could not be judged" in hint.stdout and "Hint" not in hint.stdout
 
 
 def test_output_into_a_pipe_is_neither_padded_nor_wrapped(course):  # noqa: F811
