@@ -138,6 +138,7 @@ class Crash:
 
     def __init__(self, log: str) -> None:
         self.where = self.what = ""
+        self.more: list[str] = []
         self.source: list[str] = []  # the offending line (and SyntaxError's caret)
         self.frames: list[tuple[str, str]] = []  # (file:line, code) of the learner's frames
         lines = log.splitlines()
@@ -145,6 +146,8 @@ class Crash:
         if exc_at is None:
             return
         self.what = lines[exc_at].strip()
+        # A message of several lines (pydantic's ValidationError): its next few lines.
+        self.more = [ln.rstrip() for ln in lines[exc_at + 1 : exc_at + 5] if ln.strip()]
         last_file = None
         for i, raw in enumerate(lines[:exc_at]):
             m = _FRAME.match(raw)
@@ -169,22 +172,28 @@ class Crash:
             self.source = [f"    {code}"] if code else []
 
 
+#: The run errors whose log ends in the learner's traceback, and how the report says it.
+CRASH_KINDS = {
+    "service_start_failed": "did not start",
+    "service_unhealthy": "did not start",
+    "service_crashed": "crashed",
+}
+
+
 def print_crash(console: Console, result: RunResult) -> None:
     """A run that could not be judged: the error's place and message first, then the
     learner's frames, then the log's last lines only if nothing better was found."""
     error = result.error
     assert error is not None
-    crash = Crash(error.log_tail) if error.log_tail else None
+    how = CRASH_KINDS.get(error.kind)
+    crash = Crash(error.log_tail) if error.log_tail and how else None
     console.print()
     if crash and crash.what:
         where = f"{crash.where}: " if crash.where else ""
-        how = (
-            "did not start"
-            if error.kind.startswith("service_") and not error.kind.endswith("crashed")
-            else "crashed"
-        )
         console.print(Text.assemble((f"Your service {how}: ", "bold yellow"),
                                     (where, "bold"), (crash.what, "bold red")))  # fmt: skip
+        for line in crash.more:
+            indented(console, Text(line, style="red"), 2)
         for line in crash.source:
             indented(console, Text(line), 2)
         if crash.frames:
