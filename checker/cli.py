@@ -18,7 +18,7 @@ from rich.text import Text
 
 from .errors import LabError, UsageError
 from .results import EXIT_USAGE
-from .shell import lab_command, make_console, missing_extra
+from .shell import lab_command, make_console, missing_extra, print_table
 
 try:  # typer >= 0.25 carries its own copy of click
     from typer._click import exceptions as click_exc
@@ -78,7 +78,7 @@ def list_() -> None:
         if best and best.status == "pass":
             score = f"[green]{score} ✔[/]"
         table.add_row(f"{lab.order:02d}", lab.id, lab.title, f"{lab.minutes} min", score)
-    console.print(table)
+    print_table(console, table)
     console.print(
         f"\n[dim]Run `{lab_command('check <lab>')}` to grade one; "
         f"`{lab_command('docs')}` opens the course site.[/]"
@@ -277,7 +277,7 @@ def progress() -> None:
             lab.id, str(len(runs)), f"{best.score}/{best.max_score}",
             f"{last.score}/{last.max_score} {last.status}", last.started_at,
         )  # fmt: skip
-    console.print(table)
+    print_table(console, table)
     console.print("[dim]Local results are advisory: your grade is what the course's checker "
                   "measures on your submission.[/]")  # fmt: skip
 

@@ -128,3 +128,14 @@ def _pipe_width() -> int:
         return max(40, int(os.environ.get("COLUMNS", "")))
     except ValueError:
         return 100
+
+
+def print_table(console: Console, table) -> None:
+    """A rich Table; into a pipe or file, without the spaces that pad its last column."""
+    if not console.soft_wrap:
+        console.print(table)
+        return
+    with console.capture() as captured:
+        console.print(table)
+    out = "\n".join(line.rstrip() for line in captured.get().splitlines())
+    console.file.write(out + "\n")

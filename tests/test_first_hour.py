@@ -185,7 +185,8 @@ def test_a_service_that_does_not_start_shows_file_line_and_message_first(course)
     assert res.returncode == 2
     lines = res.stdout.splitlines()
     crash = next(i for i, ln in enumerate(lines) if ln.startswith("Your service did not start"))
-    assert crash <= 2, "the error comes first"
+    before = [ln for ln in lines[:crash] if ln.strip()]
+    assert all(ln.startswith(("lab check", "First check here")) for ln in before), "error first"
     assert re.search(r"app/main\.py:\d+: SyntaxError: ", lines[crash]), lines[crash]
     assert "3 checks not run (4 points)" in res.stdout
     assert res.stdout.count("Not run") == 0 and "site-packages" not in res.stdout
@@ -200,6 +201,9 @@ def test_output_into_a_pipe_is_neither_padded_nor_wrapped(course):  # noqa: F811
     assert all(line == line.rstrip() for line in lines), "no padding to the width"
     assert any(len(line) > 40 for line in lines), "long lines stay whole"
     assert "\x1b[" not in res.stdout
+    for verb in ("list", "progress"):
+        table = lab_cli(verb).stdout.splitlines()
+        assert table and all(line == line.rstrip() for line in table), verb
 
 
 # ------------------------------------------------------------------ hints
