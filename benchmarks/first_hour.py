@@ -15,7 +15,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import shlex
 import shutil
 import subprocess
 import sys
@@ -59,6 +58,8 @@ def main() -> None:
     for i, step in enumerate(steps):
         script += [f'echo "@@step {i} start $(date +%s.%N)" >&2', f"{step} || rc=$?",
                    f'echo "@@step {i} end $(date +%s.%N) ${{rc:-0}}" >&2',
+                   # the CPU seconds of every child so far (bash's `times`, 2nd line)
+                   f'echo "@@step {i} cpu $(times | tail -n 1)" >&2',
                    'if [ "${rc:-0}" != 0 ]; then exit "$rc"; fi']  # fmt: skip
     env = {k: v for k, v in os.environ.items() if k not in ("VIRTUAL_ENV", "LAB_HOME")}
     env.update(PIP_CACHE_DIR=str(cache), COLUMNS="100")
@@ -72,9 +73,18 @@ def main() -> None:
     marks: dict[int, dict[str, float]] = {}
     for raw in proc.stderr.splitlines():
         if raw.startswith("@@step "):
-            _, i, what, stamp, *_ = raw.split()
-            marks.setdefault(int(i), {})[what] = float(stamp)
+            _, i, what, *rest = raw.split()
+            if what == "cpu":  # "0m1.234s 0m0.456s": user and system seconds, cumulative
+                secs = [int(t.split("m")[0]) * 60 + float(t.split("m")[1].rstrip("s"))
+                        for t in rest]  # fmt: skip
+                marks.setdefault(int(i), {})["cpu"] = sum(secs)
+            else:
+                marks.setdefault(int(i), {})[what] = float(rest[0])
     took = {steps[i]: m["end"] - m["start"] for i, m in marks.items() if "end" in m}
+    cpu, before = {}, 0.0
+    for i, m in sorted(marks.items()):
+        if "cpu" in m:
+            cpu[steps[i]], before = m["cpu"] - before, m["cpu"]
     venv = clone / ".venv"
     pkgs = subprocess.run([str(venv / "bin" / "python"), "-m", "pip", "list", "--format=json"],
                           capture_output=True, text=True)  # fmt: skip
@@ -86,8 +96,11 @@ def main() -> None:
     check = next((t for s, t in took.items() if "check" in s and "pip" not in s), float("nan"))
     print(f"ref {args.ref}: {line}")
     for step, t in took.items():
-        print(f"  {t:6.1f} s  {shlex.quote(step) if ' ' not in step else step}")
-    print(f"total {total:.1f} s · install {install:.1f} s · first check {check:.1f} s · "
+        print(f"  {t:6.1f} s  (CPU {cpu.get(step, float('nan')):5.1f} s)  {step}")
+    load = os.getloadavg()[0]
+    print(f"load average {load:.1f} on {os.cpu_count()} cores (wall times stretch with it; CPU "
+          f"seconds much less)")  # fmt: skip
+    print(f"total {total:.1f} s (CPU {sum(cpu.values()):.1f} s) · install {install:.1f} s · first check {check:.1f} s · "
           f"exit {proc.returncode}")  # fmt: skip
     # This machine's pip configuration warns about its local index on every install; a
     # learner's pip does not, so those lines are counted apart.

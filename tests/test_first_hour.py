@@ -63,6 +63,19 @@ def test_readme_quickstart_is_two_exact_lines_quiet_and_lab_as_typed():
     assert '".[dev]"' in line2 and "pytest" in line2
 
 
+def test_readme_line_2_sets_up_chromium_itself_and_ci_runs_it_first():
+    assert "bash .ci/setup-tests" in quickstart()[1]
+    ci = (ROOT / ".ci" / "run").read_text()
+    assert ci.index("readme_line 2") < min(
+        (ci.index(w) for w in ("apt-get", "pg_ctlcluster", "ALTER SYSTEM") if w in ci),
+        default=len(ci),
+    ), "README line 2 runs before CI installs or changes anything on the machine"
+    # With a browser already there it does nothing (and never downloads one).
+    res = subprocess.run(["bash", str(ROOT / ".ci" / "setup-tests")], capture_output=True,
+                         text=True, timeout=60, env={**os.environ, "LAB_CHROMIUM": "/bin/true"})  # fmt: skip
+    assert res.returncode == 0 and res.stdout == res.stderr == ""
+
+
 def test_no_escaped_pipes_or_machine_paths_in_docs():
     for page in [ROOT / "README.md", *sorted((ROOT / "docs").rglob("*.md"))]:
         text = page.read_text(encoding="utf-8")
