@@ -58,8 +58,8 @@ def main() -> None:
     for i, step in enumerate(steps):
         script += [f'echo "@@step {i} start $(date +%s.%N)" >&2', f"{step} || rc=$?",
                    f'echo "@@step {i} end $(date +%s.%N) ${{rc:-0}}" >&2',
-                   # the CPU seconds of every child so far (bash's `times`, 2nd line)
-                   f'echo "@@step {i} cpu $(times | tail -n 1)" >&2',
+                   # CPU seconds so far: bash's `times` (this shell, then its children)
+                   f'{{ echo "@@step {i} cpu"; times; }} >&2',
                    'if [ "${rc:-0}" != 0 ]; then exit "$rc"; fi']  # fmt: skip
     env = {k: v for k, v in os.environ.items() if k not in ("VIRTUAL_ENV", "LAB_HOME")}
     env.update(PIP_CACHE_DIR=str(cache), COLUMNS="100")
@@ -71,12 +71,14 @@ def main() -> None:
                           capture_output=True, text=True)  # fmt: skip
     total = time.perf_counter() - t0
     marks: dict[int, dict[str, float]] = {}
-    for raw in proc.stderr.splitlines():
+    err_lines = proc.stderr.splitlines()
+    for n, raw in enumerate(err_lines):
         if raw.startswith("@@step "):
             _, i, what, *rest = raw.split()
-            if what == "cpu":  # "0m1.234s 0m0.456s": user and system seconds, cumulative
+            if what == "cpu":  # 2 lines of "0m1.234s 0m0.456s": user and system, cumulative
+                times = " ".join(err_lines[n + 1 : n + 3]).split()
                 secs = [int(t.split("m")[0]) * 60 + float(t.split("m")[1].rstrip("s"))
-                        for t in rest]  # fmt: skip
+                        for t in times]  # fmt: skip
                 marks.setdefault(int(i), {})["cpu"] = sum(secs)
             else:
                 marks.setdefault(int(i), {})[what] = float(rest[0])
@@ -90,8 +92,10 @@ def main() -> None:
                           capture_output=True, text=True)  # fmt: skip
     packages = [p["name"] for p in json.loads(pkgs.stdout or "[]")]
     size = subprocess.run(["du", "-sm", str(venv)], capture_output=True, text=True).stdout
-    shown = [ln for ln in proc.stdout.splitlines() + proc.stderr.splitlines()
-             if not ln.startswith("@@step ")]  # fmt: skip
+    cpu_lines = {n + k for n, ln in enumerate(err_lines) if ln.endswith(" cpu") for k in (1, 2)}
+    shown = proc.stdout.splitlines() + [
+        ln for n, ln in enumerate(err_lines) if not ln.startswith("@@step ") and n not in cpu_lines
+    ]
     install = next((t for s, t in took.items() if "pip install" in s), float("nan"))
     check = next((t for s, t in took.items() if "check" in s and "pip" not in s), float("nan"))
     print(f"ref {args.ref}: {line}")
