@@ -160,7 +160,8 @@ def hint(
         return
     if last.error is not None and not any(c.status in ("pass", "fail") for c in last.checks):
         console.print(
-            f"Your last run of {lab.id} could not be judged: {escape(last.error.message)}\n"
+            f"Your last run of {lab.id} could not be judged: "
+            f"{escape(last.error.message.replace(' The log below shows why.', ''))}\n"
             f"No check ran, so there is nothing to hint at yet: "
             f"`{lab_command(f'check {lab.id}')}` shows where your service stopped."
         )

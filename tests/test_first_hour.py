@@ -311,3 +311,31 @@ def test_the_cold_first_check_says_it_sets_up_postgresql(tmp_path):
         assert "First check here" not in again.stdout
     finally:
         lab_cli("services", "down", env=env)
+
+
+def test_crash_reading_keeps_the_learners_frames_and_a_long_message():
+    from checker.report import Crash
+
+    log = "\n".join([
+        "Traceback (most recent call last):",
+        '  File "/env/lib/python3.11/site-packages/uvicorn/main.py", line 4, in run',
+        "    config.load_app()",
+        '  File "/course/labs/01-crud/app/main.py", line 8, in <module>',
+        "    from app.core.config import settings",
+        '  File "/course/labs/01-crud/app/core/config.py", line 12, in <module>',
+        "    settings = Settings()",
+        '  File "/env/lib/python3.11/site-packages/pydantic_settings/main.py", line 9, in __init__',
+        "    super().__init__(",
+        "pydantic_core._pydantic_core.ValidationError: 1 validation error for Settings",
+        "secret_key",
+        "  Field required [type=missing]",
+    ])  # fmt: skip
+    crash = Crash(log)
+    assert crash.where == "/course/labs/01-crud/app/core/config.py:12"
+    assert crash.what.endswith("ValidationError: 1 validation error for Settings")
+    assert crash.more == ["secret_key", "  Field required [type=missing]"]
+    assert crash.source == ["    settings = Settings()"]
+    assert crash.frames == [
+        ("/course/labs/01-crud/app/main.py:8", "from app.core.config import settings")
+    ]
+    assert not Crash("INFO: started\nINFO: stopping").what, "no traceback, no crash summary"
