@@ -12,10 +12,13 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
+from rich.text import Text
 
-from .errors import LabError
+from .errors import LabError, UsageError
 from .results import EXIT_USAGE
+from .shell import lab_command, make_console, missing_extra, print_table
 
 try:  # typer >= 0.25 carries its own copy of click
     from typer._click import exceptions as click_exc
@@ -37,11 +40,14 @@ services_app = typer.Typer(
 )
 app.add_typer(services_app, name="services")
 
-console = Console(highlight=False)
-err = Console(stderr=True, highlight=False)
+console: Console = make_console()
+err: Console = make_console(stderr=True)
 
 LabId = Annotated[
-    str, typer.Argument(metavar="LAB", help="The lab's id, as `lab list` shows it (e.g. crud).")
+    str,
+    typer.Argument(
+        metavar="LAB", help="The lab, as `lab list` shows it: its id or number (crud, 01)."
+    ),
 ]
 PathOpt = Annotated[
     Path | None,
@@ -72,8 +78,11 @@ def list_() -> None:
         if best and best.status == "pass":
             score = f"[green]{score} ✔[/]"
         table.add_row(f"{lab.order:02d}", lab.id, lab.title, f"{lab.minutes} min", score)
-    console.print(table)
-    console.print("\n[dim]Run `lab check <lab>` to grade one; `lab docs` opens the course site.[/]")
+    print_table(console, table)
+    console.print(
+        f"\n[dim]Run `{lab_command('check <lab>')}` to grade one; "
+        f"`{lab_command('docs')}` opens the course site.[/]"
+    )
 
 
 @app.command()
@@ -123,33 +132,73 @@ def watch(
 
 
 @app.command()
-def hint(lab_id: LabId) -> None:
-    """Show the next hint for the first check your last run failed."""
-    from .catalog import Catalog
+def hint(
+    lab_id: LabId,
+    check_id: Annotated[
+        str | None,
+        typer.Argument(
+            metavar="[CHECK]",
+            help="A failing check's id (default: the first failing one). `lab hint LAB "
+            "--list` shows them.",
+        ),
+    ] = None,
+    list_: Annotated[
+        bool, typer.Option("--list", help="List the failing checks and the hints you've seen.")
+    ] = False,
+) -> None:
+    """The next hint for a failing check of your last run: after the one `lab check` showed."""
     from .progress import Progress
+    from .verbs.check import hint_key
+    from .verbs.common import find_lab
+    from .verbs.hint import ladder, next_hint
 
-    lab = Catalog().get(lab_id)
+    lab = find_lab(lab_id)
     progress = Progress(_state())
     last = progress.last(lab.id)
     if last is None:
-        console.print(f"No run of {lab.id!r} yet: run `lab check {lab.id}` first.")
+        console.print(f"No run of {lab.id!r} yet: run `{lab_command(f'check {lab.id}')}` first.")
         return
-    failing = [c for c in last.checks if c.status in ("fail", "error")]
-    if not failing:
+    if last.error is not None and not any(c.status in ("pass", "fail") for c in last.checks):
+        console.print(
+            f"Your last run of {lab.id} could not be judged: "
+            f"{escape(last.error.message.replace(' The log below shows why.', ''))}\n"
+            f"No check ran, so there is nothing to hint at yet: "
+            f"`{lab_command(f'check {lab.id}')}` shows where your service stopped."
+        )
+        return
+    if list_:
+        failing = [c for c in last.checks if c.status in ("fail", "error")]
+        if not failing:
+            console.print(f"[green]Your last run of {lab.id} passed every check.[/]")
+        for c in failing:
+            total = len(ladder(lab, c))
+            seen = min(progress.next_hint_level(lab.id, hint_key(c.id, c.kind)), total)
+            console.print(f"  {c.id}  [dim]{escape(c.title)} · hints seen {seen}/{total}[/]")
+        return
+    try:
+        shown = next_hint(lab, last, progress, check_id)
+    except LookupError:
         console.print(f"[green]Your last run of {lab.id} passed every check: no hint needed.[/]")
         return
-    first = failing[0]
-    check_def = lab.check(first.id) if first.id in {c.id for c in lab.checks} else None
-    # The hints of the failure that happened (its kind), never one about a fixed mistake;
-    # each kind counts its own hint levels.
-    hints = check_def.hints_for(first.kind) if check_def else (first.hint,)
-    key = f"{first.id}#{first.kind}" if first.kind else first.id
-    level = progress.next_hint_level(lab.id, key)
-    shown = hints[min(level, len(hints) - 1)]
-    console.print(f"[bold]{first.title}[/]")
-    console.print(f"[red]{first.message}[/]")
-    console.print(f"\n[cyan]Hint {min(level, len(hints) - 1) + 1}/{len(hints)}:[/] {shown}")
-    progress.hint_shown(lab.id, key)
+    c = shown.check
+    if c.status == "pass":
+        console.print(f"[green]{escape(c.title)}: passed in your last run.[/]")
+        return
+    console.print(f"[bold]{escape(c.title)}[/] [dim]({c.id}{', bonus' if c.bonus else ''})[/]")
+    if c.message:
+        console.print(Text(c.message, style="red"))
+    console.print(f"\n[cyan]Hint {shown.number}/{shown.total}:[/] {escape(shown.hint)}")
+    if shown.exhausted:
+        console.print(
+            "[dim]That was the last hint for this check. The lab's README explains the idea "
+            f"behind it; `{lab_command('notebook')}` lets you try requests by hand.[/]"
+        )
+    if shown.others:
+        ids = ", ".join(o.id for o in shown.others[:6]) + (", …" if len(shown.others) > 6 else "")
+        console.print(
+            f"[dim]Also failing: {ids}. A hint for one: "
+            f"`{lab_command(f'hint {lab.id} <check>')}`.[/]"
+        )
 
 
 @app.command()
@@ -158,10 +207,10 @@ def reset(
     yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation.")] = False,
 ) -> None:
     """Put a lab back as shipped. Your current files are backed up under .lab/backups first."""
-    from .catalog import Catalog
     from .verbs import reset as r
+    from .verbs.common import find_lab
 
-    lab = Catalog().get(lab_id)
+    lab = find_lab(lab_id)
     changed = r.changed_files(lab)
     if not changed:
         console.print(f"{lab.dirname} is already as shipped: nothing to reset.")
@@ -169,6 +218,11 @@ def reset(
     console.print(f"These files of {lab.dirname} differ from the shipped version:")
     for p in changed:
         console.print(f"  {p}")
+    if not yes and not sys.stdin.isatty():
+        raise UsageError(
+            f"`lab reset` asks before it discards your changes, and there is no terminal to "
+            f"ask in: use --yes (`{lab_command(f'reset {lab.id} --yes')}`)."
+        )
     if not yes and not typer.confirm("Discard these changes (a backup is kept)?", default=False):
         console.print("Nothing was changed.")
         raise typer.Exit(0)
@@ -179,21 +233,27 @@ def reset(
 @app.command()
 def solution(lab_id: LabId) -> None:
     """After your lab passes, show the reference solution as a diff against your code."""
-    from .catalog import Catalog
     from .progress import Progress
+    from .verbs.common import find_lab
     from .verbs.solution import reference_diff
 
-    lab = Catalog().get(lab_id)
+    lab = find_lab(lab_id)
     if not Progress(_state()).ever_passed(lab.id):
         console.print(
-            f"The reference for {lab.id!r} unlocks once your own code passes every check "
-            f"(`lab check {lab.id}`). Working it out yourself is where the learning is."
+            f"The reference for {lab.id!r} unlocks once your own code passes every required "
+            f"check (`{lab_command(f'check {lab.id}')}`). Working it out yourself is where the "
+            "learning is."
         )
         raise typer.Exit(1)
+    diff = reference_diff(lab)
+    if not console.is_terminal:
+        sys.stdout.write(diff)  # whole lines, for a file, a pipe or a pager
+        return
     from rich.syntax import Syntax
 
+    # Long lines wrap (never cropped at the terminal's edge); `| less -R` pages it.
     console.print(
-        Syntax(reference_diff(lab), "diff", theme="ansi_dark", background_color="default")
+        Syntax(diff, "diff", theme="ansi_dark", background_color="default", word_wrap=True)
     )
 
 
@@ -218,7 +278,7 @@ def progress() -> None:
             lab.id, str(len(runs)), f"{best.score}/{best.max_score}",
             f"{last.score}/{last.max_score} {last.status}", last.started_at,
         )  # fmt: skip
-    console.print(table)
+    print_table(console, table)
     console.print("[dim]Local results are advisory: your grade is what the course's checker "
                   "measures on your submission.[/]")  # fmt: skip
 
@@ -276,12 +336,23 @@ def services_status() -> None:
 
 
 @app.command()
-def docs(port: Annotated[int, typer.Option(help="Port on 127.0.0.1.")] = 8000) -> None:
+def docs(
+    port: Annotated[
+        int, typer.Option(help="Port on 127.0.0.1 (the next free one if it is taken).")
+    ] = 8000,
+) -> None:
     """Serve the course site (the labs' tasks, commands, services) on http://127.0.0.1:PORT."""
     from .paths import course_root
+    from .shell import require
     from .verbs.tools import docs as serve
+    from .verbs.tools import free_port_from
 
-    raise typer.Exit(serve(course_root(), port))
+    require("docs", "`lab docs`", "mkdocs", "material")
+    free = free_port_from(port)
+    if free != port:
+        console.print(f"Port {port} is taken: serving on {free} instead.")
+    console.print(f"The course site: http://127.0.0.1:{free} (Ctrl-C to stop)")
+    raise typer.Exit(serve(course_root(), free))
 
 
 @app.command()
@@ -291,8 +362,10 @@ def notebook(
 ) -> None:
     """Open JupyterLab on the course notebooks (explore a lab's service, run its check)."""
     from .paths import course_root
+    from .shell import require
     from .verbs.tools import notebook as serve
 
+    require("notebooks", "`lab notebook`", "jupyterlab", "ipywidgets", "ipykernel")
     root = course_root()
     raise typer.Exit(serve(root, _state(), port, browser))
 
@@ -303,6 +376,11 @@ except ImportError:  # pragma: no cover - exercised by the student edition
     pass
 else:
     _register_instructor_commands(app)
+
+
+def _command_words(argv: list[str] | None) -> list[str]:
+    words = sys.argv[1:] if argv is None else argv
+    return [w for w in words if not w.startswith("-")][:2]
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -318,10 +396,16 @@ def main(argv: list[str] | None = None) -> int:
         return 130
     except typer.Exit as exc:
         return exc.exit_code
+    except ModuleNotFoundError as exc:
+        missing = missing_extra(exc, f"`lab {' '.join(_command_words(argv))}`")
+        if missing is None:
+            raise
+        err.print(f"[bold red]Error:[/] {escape(missing.message)}")
+        return missing.exit_code
     except LabError as exc:
-        err.print(f"[bold red]Error:[/] {exc.message}")
+        err.print(f"[bold red]Error:[/] {escape(exc.message)}")
         if exc.detail:
-            err.print(f"[dim]{exc.detail}[/]")
+            err.print(Text(exc.detail, style="dim"))
         return exc.exit_code
     except KeyboardInterrupt:
         err.print("Interrupted: every process this run started was stopped.")

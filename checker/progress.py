@@ -68,6 +68,15 @@ class Progress:
         return self._hints().get(f"{lab}/{check}", 0)
 
     def hint_shown(self, lab: str, check: str) -> None:
+        """One more hint of ``check`` was shown (by `lab hint`)."""
         hints = self._hints()
         hints[f"{lab}/{check}"] = hints.get(f"{lab}/{check}", 0) + 1
         self.hints_path.write_text(json.dumps(hints, indent=1))
+
+    def hint_seen(self, lab: str, check: str, level: int = 1) -> None:
+        """The first ``level`` hints of ``check`` were shown (the first, by `lab check`):
+        the next `lab hint` goes on from there instead of repeating it."""
+        hints = self._hints()
+        if hints.get(f"{lab}/{check}", 0) < level:
+            hints[f"{lab}/{check}"] = level
+            self.hints_path.write_text(json.dumps(hints, indent=1))

@@ -69,10 +69,12 @@ class RunResult:
         return sum(c.points for c in self.checks)
 
     def settle(self) -> None:
-        """Decide the run's status from its checks (an error wins)."""
-        if self.error is not None or any(c.status == "error" for c in self.checks):
+        """Decide the run's status from its required checks (an error wins). A bonus check
+        is bonus: its points count in the score, but a pass needs only the required ones."""
+        required = [c for c in self.checks if not c.bonus]
+        if self.error is not None or any(c.status == "error" for c in required):
             self.status = "error"
-        elif any(c.status == "fail" for c in self.checks):
+        elif any(c.status == "fail" for c in required):
             self.status = "fail"
         else:
             self.status = "pass"
@@ -83,6 +85,10 @@ class RunResult:
 
     def failing(self) -> list[CheckResult]:
         return [c for c in self.checks if c.status in ("fail", "error")]
+
+    def open_bonus(self) -> list[CheckResult]:
+        """The bonus checks this run did not pass (a pass can leave some open)."""
+        return [c for c in self.checks if c.bonus and c.status != "pass"]
 
     # ------------------------------------------------------------ renderings
 

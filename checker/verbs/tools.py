@@ -40,6 +40,22 @@ def notebook(root: Path, state: Path, port: int, open_browser: bool) -> int:
     return subprocess.call(args, cwd=root, env=jupyter_env(state))
 
 
+def free_port_from(port: int, tries: int = 20) -> int:
+    """``port`` if nothing listens on 127.0.0.1:port, else the next free one."""
+    import socket
+
+    from ..errors import UsageError
+
+    for candidate in range(port, min(port + tries, 65536)):
+        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+            try:
+                s.bind(("127.0.0.1", candidate))
+            except OSError:
+                continue
+            return candidate
+    raise UsageError(f"Ports {port} to {port + tries - 1} are all taken: pick one with --port.")
+
+
 def docs(root: Path, port: int) -> int:
     args = [sys.executable, "-m", "mkdocs", "serve", "-f", str(root / "mkdocs.yml"),
             "-a", f"127.0.0.1:{port}"]  # fmt: skip

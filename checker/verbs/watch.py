@@ -53,10 +53,10 @@ def event_changes(root: Path) -> Iterator[set[str]]:
 
 
 def watch(lab_id: str, *, path: Path | None, poll: bool, run_check, console: Console) -> None:
-    from ..catalog import Catalog
     from ..workspace import for_lab
+    from .common import find_lab
 
-    lab = Catalog().get(lab_id)
+    lab = find_lab(lab_id)
     root = for_lab(lab, path).path
     force_poll = poll or os.environ.get("LAB_WATCH_POLL") == "1"
     changes = poll_changes(root) if force_poll else event_changes(root)

@@ -31,8 +31,9 @@ def fail(message: str) -> None:
 
 
 def said(response: httpx.Response) -> str:
-    phrase = response.reason_phrase or ""
-    return f"{response.status_code} {phrase}".strip()
+    # RFC 9110's name for 422, whatever the server's (older) reason phrase says.
+    phrase = "Unprocessable Content" if response.status_code == 422 else response.reason_phrase
+    return f"{response.status_code} {phrase or ''}".strip()
 
 
 def request_line(response: httpx.Response) -> str:

@@ -65,8 +65,9 @@ def wrong_check_digit(isbn: str) -> str:
 
 def said(response: httpx.Response) -> str:
     """How a message names an answer: '200 OK', '500 Internal Server Error'."""
-    phrase = response.reason_phrase or ""
-    return f"{response.status_code} {phrase}".strip()
+    # RFC 9110's name for 422, whatever the server's (older) reason phrase says.
+    phrase = "Unprocessable Content" if response.status_code == 422 else response.reason_phrase
+    return f"{response.status_code} {phrase or ''}".strip()
 
 
 def request_line(response: httpx.Response) -> str:

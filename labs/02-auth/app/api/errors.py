@@ -45,7 +45,8 @@ def problem(
 ) -> JSONResponse:
     body = {
         "type": "about:blank",  # no page documents our errors; about:blank says so
-        "title": HTTPStatus(status).phrase,
+        # RFC 9110 names 422 "Unprocessable Content" (Python before 3.13 says "Entity").
+        "title": "Unprocessable Content" if status == 422 else HTTPStatus(status).phrase,
         "status": status,
         "detail": detail,
         **extensions,
