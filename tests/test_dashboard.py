@@ -48,7 +48,9 @@ def chromium() -> str:
     another build). Never a Playwright download."""
     path = os.environ.get("LAB_CHROMIUM") or shutil.which("chromium") or "/usr/bin/chromium"
     if not Path(path).exists():
-        pytest.fail(f"{path} is missing: apt-get install -y chromium (.ci/run does)")
+        pytest.fail(
+            f"{path} is missing: run `bash .ci/setup-tests` (README line 2 does), or apt-get install -y chromium"
+        )
     return path
 
 
