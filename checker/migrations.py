@@ -30,6 +30,7 @@ import threading
 from collections.abc import Callable
 from pathlib import Path
 
+from . import sandbox
 from .errors import LabError
 from .services.databases import (
     _connect,
@@ -135,11 +136,12 @@ def _upgrade(workspace: Path, config: str, env: dict[str, str], log_path: Path) 
 
     log_path.parent.mkdir(parents=True, exist_ok=True)
     cmd = [sys.executable, "-m", "alembic", "-c", str(workspace / config), "upgrade", "head"]
+    # Learner code: under the run's sandbox when ``env`` names one (LAB_SANDBOX).
+    cmd, env, confine = sandbox.wrap(cmd, {**env, "PYTHONDONTWRITEBYTECODE": "1"})
     with open(log_path, "wb") as log:
         proc = subprocess.Popen(
-            cmd, cwd=workspace, env={**env, "PYTHONDONTWRITEBYTECODE": "1"},
-            stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
-            start_new_session=True,
+            cmd, cwd=workspace, env=env, stdin=subprocess.DEVNULL, stdout=log,
+            stderr=subprocess.STDOUT, start_new_session=True, preexec_fn=confine,
         )  # fmt: skip
         try:
             code = proc.wait(

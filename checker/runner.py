@@ -27,7 +27,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from . import faults, process, sinks, workers
+from . import faults, process, sandbox, sinks, workers
 from .catalog import Lab
 from .errors import LabError
 from .migrations import MigrationFailed, migrated_template
@@ -57,6 +57,7 @@ class RunOptions:
     start_timeout_s: float = 20.0  # service start-up
     checks_timeout_s: float = 120.0  # all hidden checks together
     http_timeout_s: float = 5.0  # one request of a check
+    seed: int | None = None  # the probe values' seed (LAB_SEED); None: drawn per run
 
     @classmethod
     def from_env(cls) -> RunOptions:
@@ -69,6 +70,8 @@ class RunOptions:
         ):
             if os.environ.get(var):
                 setattr(opts, field_name, float(os.environ[var]))
+        if os.environ.get("LAB_SEED", "").isdigit():
+            opts.seed = int(os.environ["LAB_SEED"])
         return opts
 
 
@@ -125,7 +128,7 @@ class _Checks:
     starts, then waits for ``go`` (with the run's URLs) on a pipe of its own."""
 
     def __init__(self, lab: Lab, workspace: Workspace, env: dict[str, str], opts: RunOptions,
-                 run_dir: Path) -> None:  # fmt: skip
+                 run_dir: Path, seed: int = 0) -> None:  # fmt: skip
         self.log = run_dir / "checks.log"
         events_read, events_write = os.pipe()
         go_read, self.go_fd = os.pipe()
@@ -139,6 +142,7 @@ class _Checks:
             "LAB_CHECK_ORDER": ",".join(c.id for c in lab.checks),
             "LAB_HTTP_TIMEOUT": str(opts.http_timeout_s),
             "LAB_SERVICE_LOG": str(run_dir / "service.log"),
+            "LAB_SEED": str(seed),
         }
         try:
             with open(self.log, "wb") as log:
@@ -191,6 +195,7 @@ class _Resources:
         self.sinks: sinks.Launched | None = None
         self.worker: workers.Launched | None = None
         self.redis_proxy: faults.Launched | None = None
+        self.sandbox: sandbox.Sandbox | None = None
 
     def close(self) -> None:
         if self.checks is not None:
@@ -203,6 +208,8 @@ class _Resources:
             self.sinks.stop()
         if self.redis_proxy is not None:
             self.redis_proxy.stop()
+        if self.sandbox is not None:
+            self.sandbox.close()  # whatever learner code left running dies here
         if self.admin_url and self.db_name:
             drop_database(self.admin_url, self.db_name)
         if self.lease is not None:
@@ -221,7 +228,8 @@ def _base_env() -> dict[str, str]:
         for k, v in os.environ.items()
         if not k.startswith("LAB_") and k not in ("DATABASE_URL", "REDIS_URL")
     }
-    env.update(PYTHONDONTWRITEBYTECODE="1", PYTHONUNBUFFERED="1", LAB_ENV="check")
+    # Nothing here tells a check from a person: the service sees what `lab notebook` gives.
+    env.update(PYTHONDONTWRITEBYTECODE="1", PYTHONUNBUFFERED="1")
     return env
 
 
@@ -295,16 +303,22 @@ def run(
     by_id = {c.id: c for c in lab.checks}
     done: dict[str, CheckResult] = {}
     res = _Resources()
+    result.seed = opts.seed if opts.seed is not None else secrets.randbelow(10**9)
+    checks_digest = sandbox.digest(lab.checks_path, sandbox.PACKAGE)
     try:
         with process.interrupts_raise():
             env = _base_env()
-            res.checks = _Checks(lab, workspace, env, opts, run_dir)
+            res.checks = _Checks(lab, workspace, env, opts, run_dir, result.seed)
+            # Learner code runs confined, in a copy of its folder (checker/sandbox.py).
+            res.sandbox = box = sandbox.Sandbox(state=state)
+            _say_missing(box, emit)
+            code_dir = box.code_dir(workspace.path)
             migrate = None
             if lab.migrations:
 
                 def migrate(admin_url: str, base: str) -> str:
                     return migrated_template(
-                        admin_url, base, workspace.path, lab.migrations, env,
+                        admin_url, base, code_dir, lab.migrations, {**env, **box.env()},
                         run_dir / "migrations.log", lambda m: emit("phase", m),
                     )  # fmt: skip
 
@@ -316,15 +330,16 @@ def run(
                 res.redis_proxy = faults.Launched(urls["REDIS_URL"], run_dir=run_dir, env=env)
                 urls["REDIS_URL"], urls["LAB_REDIS_PROXY_URL"] = res.redis_proxy.urls()
             emit("phase", "starting your service")
-            service_env = {**env, **{k: v for k, v in urls.items() if not k.startswith("LAB_")}}
+            service_env = {**env, **{k: v for k, v in urls.items() if not k.startswith("LAB_")},
+                           **box.env()}  # fmt: skip
             if "worker" in lab.services:  # it boots while the service starts
                 res.worker = workers.Launched(
-                    queues=lab.worker_queues, imports=lab.worker_imports, cwd=workspace.path,
+                    queues=lab.worker_queues, imports=lab.worker_imports, cwd=code_dir,
                     env=service_env, run_dir=run_dir,
                 )  # fmt: skip
                 urls["LAB_WORKER_URL"] = res.worker.url()
             res.service = process.Service(
-                lab.app, cwd=workspace.path, env=service_env, log_path=service_log,
+                lab.app, cwd=code_dir, env=service_env, log_path=service_log,
                 zygote=Zygote(state) if zygote_enabled() else None,
             )  # fmt: skip
             try:
@@ -361,6 +376,17 @@ def run(
     finally:
         res.close()
 
+    _judge_limits(result, res, run_dir)
+    if sandbox.digest(lab.checks_path, sandbox.PACKAGE) != checks_digest:
+        # Something rewrote the hidden checks while this run was in flight: its verdicts
+        # prove nothing, and neither would the next run's.
+        done.clear()
+        result.error = RunError(
+            "checks_changed",
+            "The checker or its hidden checks changed during this run, so it cannot be "
+            "judged. Restore the checker (reinstall Backend Lab, or `git status` in the "
+            "course) before checking again.",
+        )
     # -- every check of the manifest gets a verdict, in manifest order ------------
     for check in lab.checks:
         got = done.get(check.id)
@@ -380,6 +406,35 @@ def run(
     (run_dir / "result.json").write_text(result.to_json())
     emit("done", result)
     return result
+
+
+_SAID: set[str] = set()
+
+
+def _say_missing(box: sandbox.Sandbox, emit: Listener) -> None:
+    """Once per process: which protection the sandbox could not set up here."""
+    for gap in box.missing:
+        if gap not in _SAID:
+            _SAID.add(gap)
+            emit("warning", f"No sandbox: this machine cannot give the run {gap}.")
+
+
+def _judge_limits(result: RunResult, res: _Resources, run_dir: Path) -> None:
+    """Name the limit learner code hit (memory, CPU, processes), if it hit one."""
+    if res.sandbox is None or (result.error and result.error.kind == "checks_changed"):
+        return
+    spec = res.sandbox.spec()
+    for name in ("service.log", "worker.log", "migrations.log"):
+        log = run_dir / name
+        text = process.tail(log, 60) if log.exists() else ""
+        code = res.service.exit_code() if name == "service.log" and res.service else None
+        hit = sandbox.limit_hit(text, code, spec)
+        if hit is not None:
+            kind, message = hit
+            if name != "service.log":
+                message = message.replace("Your service", f"Your {name.split('.')[0]}")
+            result.error = RunError(kind, message, text)
+            return
 
 
 def _send(fd: int, line: str) -> None:

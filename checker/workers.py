@@ -46,6 +46,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
+from . import sandbox
+
 PR_SET_PDEATHSIG, PR_SET_CHILD_SUBREAPER = 1, 36
 
 
@@ -110,10 +112,13 @@ class Supervisor:
                 return self.proc.pid
             args = [sys.executable, "-m", "checker.workers", "run", "--queues",
                     ",".join(self.queues)] + [f"--import={m}" for m in self.imports]  # fmt: skip
+            # The learner's worker runs in the run's sandbox (the supervisor does not).
+            args, env, confine = sandbox.wrap(args, dict(os.environ))
             with open(self.log, "ab") as log:
                 self.proc = subprocess.Popen(
-                    args, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT
-                )
+                    args, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
+                    env=env, preexec_fn=confine,
+                )  # fmt: skip
             self.starts += 1
             return self.proc.pid
 
@@ -265,7 +270,7 @@ class Launched:
                 "--port-file", str(self.port_file), "--log", str(self.log),
                 *[f"--import={m}" for m in imports]]  # fmt: skip
         self.proc = process.ManagedProcess(
-            args, cwd=cwd, env=env, log_path=run_dir / "worker-supervisor.log"
+            args, cwd=cwd, env=env, log_path=run_dir / "worker-supervisor.log", trusted=True
         ).start()
 
     def url(self, timeout: float = 10.0) -> str:
