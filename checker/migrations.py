@@ -34,10 +34,13 @@ from . import sandbox
 from .errors import LabError
 from .services.databases import (
     _connect,
+    _drop_template,
     _ident,
     create_run_database,
     drop_database,
     fingerprint,
+    is_sealed,
+    seal,
 )
 
 MIGRATE_TIMEOUT_S = 180.0
@@ -90,13 +93,16 @@ def migrated_template(
     prefix = f"{base[:48]}_m"
     name = f"{prefix}{fp}"
     with _connect(admin_url) as conn:
-        if conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,)).fetchone():
+        if is_sealed(conn, name):
             return name
         key = int(hashlib.sha256(name.encode()).hexdigest()[:15], 16)
         conn.execute("SELECT pg_advisory_lock(%s)", (key,))
         try:
-            if conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,)).fetchone():
+            sealed = is_sealed(conn, name)
+            if sealed:
                 return name
+            if sealed is False:  # not sealed: never served (see services/databases.py)
+                _drop_template(conn, name)
             if on_progress:
                 on_progress("applying your migrations (alembic upgrade head)")
             scratch, url = create_run_database(admin_url, base, "migrate")
@@ -125,6 +131,8 @@ def migrated_template(
             ).fetchall()
             for (old,) in stale:
                 drop_database(admin_url, old)
+            # The run role that ran the migrations hands its objects over, then goes.
+            seal(admin_url, scratch, builder=scratch)
             conn.execute(f"ALTER DATABASE {_ident(scratch)} RENAME TO {_ident(name)}")
             return name
         finally:

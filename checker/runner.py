@@ -41,6 +41,7 @@ from .services.databases import (
     drop_stale_runs,
     ensure_template,
     fingerprint,
+    with_database,
 )
 from .services.redis_lease import RedisLease
 from .workspace import Workspace
@@ -249,7 +250,9 @@ def _provision(lab: Lab, state: Path, res: _Resources, emit: Listener,
         if migrate is not None:
             name = migrate(res.admin_url, name)
         res.db_name, db_url = create_run_database(res.admin_url, name, lab.id)
-        urls.update(DATABASE_URL=db_url, LAB_RUN_DATABASE_URL=db_url,
+        # The service gets the run's own role; the checks observe as the admin.
+        urls.update(DATABASE_URL=db_url,
+                    LAB_RUN_DATABASE_URL=with_database(res.admin_url, res.db_name),
                     LAB_ADMIN_DATABASE_URL=res.admin_url)  # fmt: skip
     if {"redis", "worker"} & set(lab.services):
         emit("phase", "Redis")

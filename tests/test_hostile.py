@@ -201,6 +201,30 @@ HOSTILE = {
         {},
         "service_start_failed",
     ),
+    "database_breakout": (
+        "import os as _o, psycopg as _pg\n"
+        "from urllib.parse import urlsplit as _u\n"
+        "_me = _u(_o.environ['DATABASE_URL'])\n"
+        "with _pg.connect(_o.environ['DATABASE_URL'], autocommit=True) as _c:\n"
+        "    _others = [r[0] for r in _c.execute('SELECT datname FROM pg_database').fetchall()]\n"
+        "    for _sql in ['DROP DATABASE %s' % _d for _d in _others if _d.startswith('lab_tpl')] + [\n"
+        "            'CREATE ROLE x SUPERUSER', 'ALTER ROLE CURRENT_USER SUPERUSER']:\n"
+        "        try:\n"
+        "            _c.execute(_sql); print('BREAKOUT ok', _sql, flush=True)\n"
+        "        except _pg.Error:\n"
+        "            print('refused', _sql, flush=True)\n"
+        "_tries = [f'postgresql://postgres@{_me.hostname}:{_me.port}/postgres']\n"
+        "_tries += [_me._replace(path='/' + _d).geturl() for _d in _others]\n"
+        "for _url in _tries:\n"
+        "    if _url == _o.environ['DATABASE_URL']:\n"
+        "        continue\n"
+        "    try:\n"
+        "        _pg.connect(_url, connect_timeout=3).close(); print('BREAKOUT ok', _url, flush=True)\n"
+        "    except _pg.Error:\n"
+        "        print('refused', _url, flush=True)\n",
+        {},
+        None,
+    ),
     "memory_bomb": ("_ballast = bytearray(3 << 30)\n", {}, "memory_limit"),
     "thread_bomb": (
         "import threading as _t, time as _tm\n"
@@ -252,7 +276,7 @@ def _judge(name: str, data: dict, marker: str) -> None:
         assert "more than 64 processes" in data["error"]["message"]
     elif name == "cpu_burn":
         assert "more than 2 s of CPU time" in data["error"]["message"]
-    elif name in ("daemon", "rewrite_checks"):
+    elif name in ("daemon", "rewrite_checks", "database_breakout"):
         # Judged as usual: the planted bug fails, the rest passes.
         status = {c["id"]: c["status"] for c in data["checks"]}
         assert status == {"greets": "fail", "stores_in_db": "pass", "uses_redis": "pass"}, data
@@ -282,6 +306,11 @@ def test_hostile_submission_under_lab_check(name, copy, tmp_path, unchanged_chec
     res = lab_cli("check", "hello", "--path", str(copy), "--json", env=env)
     data = json.loads(res.stdout)
     _judge(name, data, marker)
+    if name == "database_breakout" and SANDBOXED and not os.environ.get("LAB_DATABASE_URL"):
+        # Embedded PostgreSQL checks passwords: the run's role reached nothing else.
+        log = max(state.glob("runs/*-hello-*/service.log"), key=lambda p: p.stat().st_mtime)
+        text = log.read_text()
+        assert "refused" in text and "BREAKOUT" not in text, text[-3000:]
     _no_process(marker)
     _no_process(str(copy))
 

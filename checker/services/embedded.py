@@ -32,6 +32,12 @@ from .base import ServiceStatus, file_lock, redis_probe, reuse_or_free_port, tai
 
 PG_SYSTEM_USER = "embedded_postgres"
 
+HBA_MARK = "# Backend Lab: passwords v2"
+PG_HBA = f"""{HBA_MARK} (each run's role is no superuser: it must not log in as one)
+host all all 127.0.0.1/32 scram-sha-256
+host all all ::1/128 scram-sha-256
+"""
+
 # Settings for a disposable development server: durability traded for speed (a
 # learner's databases are recreated from templates on every run).
 PG_CONF = """
@@ -148,6 +154,8 @@ class EmbeddedPostgres:
         self.log = self.home / "server.log"
         self.lock = state / "postgres.lock"
         self.meta = state / "postgres.json"
+        self.secret = state / "postgres.secret"  # the admin's password (0600, root's)
+        self._secured = False
 
     # ---------------------------------------------------------------- state
 
@@ -173,21 +181,57 @@ class EmbeddedPostgres:
             return False
         return Path(data_dir).resolve() == self.data.resolve()
 
-    @staticmethod
-    def _url(port: int, database: str = "postgres") -> str:
-        return f"postgresql://postgres@127.0.0.1:{port}/{database}"
+    def _password(self) -> str:
+        try:
+            return self.secret.read_text().strip()
+        except FileNotFoundError:
+            import secrets
+
+            self.secret.parent.mkdir(parents=True, exist_ok=True)
+            with contextlib.suppress(FileExistsError):
+                fd = os.open(self.secret, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+                with os.fdopen(fd, "w") as f:
+                    f.write(secrets.token_hex(16) + "\n")
+            return self.secret.read_text().strip()
+
+    def _url(self, port: int, database: str = "postgres") -> str:
+        return f"postgresql://postgres:{self._password()}@127.0.0.1:{port}/{database}"
+
+    def _secure(self, port: int) -> None:
+        """Every connection proves its password (scram-sha-256), so a run's own role
+        cannot simply log in as the superuser. Done once per data dir (a server made
+        before this trusted every local connection)."""
+        if self._secured:
+            return
+        hba = self.data / "pg_hba.conf"
+        if HBA_MARK not in hba.read_text(errors="replace"):
+            import psycopg
+
+            with psycopg.connect(self._url(port), autocommit=True, connect_timeout=10) as c:
+                c.execute("ALTER SYSTEM SET scram_iterations = 256")  # runs make roles
+                c.execute("SELECT pg_reload_conf()")
+                c.execute(f"ALTER ROLE postgres PASSWORD '{self._password()}'")
+                for db in ("postgres", "template1"):  # the admin's only
+                    c.execute(f"REVOKE CONNECT, TEMPORARY ON DATABASE {db} FROM PUBLIC")
+                st = hba.stat()
+                hba.write_text(PG_HBA)
+                os.chown(hba, st.st_uid, st.st_gid)
+                c.execute("SELECT pg_reload_conf()")
+        self._secured = True
 
     # ---------------------------------------------------------------- life
 
     def ensure(self) -> str:
         port = self._running_port()
         if port:
+            self._secure(port)
             return self._url(port)
         with file_lock(self.lock):
             port = self._running_port()  # another process may have started it
-            if port:
-                return self._url(port)
-            return self._url(self._start())
+            if not port:
+                port = self._start()
+            self._secure(port)
+            return self._url(port)
 
     def _start(self) -> int:
         user = _AsUser()
