@@ -256,9 +256,9 @@ def _provision(lab: Lab, state: Path, res: _Resources, emit: Listener,
                     LAB_ADMIN_DATABASE_URL=res.admin_url)  # fmt: skip
     if {"redis", "worker"} & set(lab.services):
         emit("phase", "Redis")
-        res.lease = RedisLease(prov.redis.ensure())
-        redis_url = res.lease.acquire()
-        urls.update(REDIS_URL=redis_url, LAB_RUN_REDIS_URL=redis_url)
+        res.lease = RedisLease(prov.redis.ensure(), acl=getattr(prov.redis, "acl_users", False))
+        redis_url = res.lease.acquire()  # the run's own ACL user, where there are ACLs
+        urls.update(REDIS_URL=redis_url, LAB_RUN_REDIS_URL=res.lease.url)
     return urls
 
 

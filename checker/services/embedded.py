@@ -326,6 +326,9 @@ class EmbeddedPostgres:
 class EmbeddedRedis:
     name = "redis"
     kind = "embedded"
+    #: The default user has a password only we know, so runs get ACL users of their own
+    #: (services/redis_lease.py).
+    acl_users = True
 
     def __init__(self, state: Path) -> None:
         self.home = state / "redis"
@@ -333,10 +336,23 @@ class EmbeddedRedis:
         self.log = self.home / "server.log"
         self.lock = state / "redis.lock"
         self.meta = state / "redis.json"
+        self.secret = state / "redis.secret"  # the default user's password (0600, root's)
 
-    @staticmethod
-    def _url(port: int, db: int = 0) -> str:
-        return f"redis://127.0.0.1:{port}/{db}"
+    def _password(self) -> str:
+        try:
+            return self.secret.read_text().strip()
+        except FileNotFoundError:
+            import secrets
+
+            self.secret.parent.mkdir(parents=True, exist_ok=True)
+            with contextlib.suppress(FileExistsError):
+                fd = os.open(self.secret, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+                with os.fdopen(fd, "w") as f:
+                    f.write(secrets.token_hex(16) + "\n")
+            return self.secret.read_text().strip()
+
+    def _url(self, port: int, db: int = 0) -> str:
+        return f"redis://:{self._password()}@127.0.0.1:{port}/{db}"
 
     def _running_port(self) -> int | None:
         try:
@@ -346,14 +362,24 @@ class EmbeddedRedis:
         return port if self._is_ours(port) else None
 
     def _is_ours(self, port: int) -> bool:
+        """Ours (its dir is our folder); a server of ours that still has no password
+        (just started, or started before passwords) gets one now, never on its command
+        line (which every user can read)."""
         import redis
 
-        try:
-            with redis_probe(self._url(port)) as client:
-                found = client.config_get("dir").get("dir")
-        except redis.RedisError:
-            return False
-        return bool(found) and Path(found).resolve() == self.home.resolve()
+        for url in (self._url(port), f"redis://127.0.0.1:{port}/0"):
+            try:
+                with redis_probe(url) as client:
+                    found = client.config_get("dir").get("dir")
+                    ours = bool(found) and Path(found).resolve() == self.home.resolve()
+                    if ours and "@" not in url:
+                        client.execute_command("CONFIG", "SET", "requirepass", self._password())
+                    return ours
+            except (redis.AuthenticationError, redis.ResponseError):
+                continue  # a password is set (or not): try the other way
+            except redis.RedisError:
+                return False
+        return False
 
     def ensure(self) -> str:
         port = self._running_port()
