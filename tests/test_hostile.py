@@ -225,6 +225,26 @@ HOSTILE = {
         {},
         None,
     ),
+    "redis_breakout": (
+        "import os as _o, redis as _r\n"
+        "from urllib.parse import urlsplit as _u\n"
+        "_me = _u(_o.environ['REDIS_URL'])\n"
+        "_c = _r.Redis.from_url(_o.environ['REDIS_URL'])\n"
+        "for _cmd in [('SELECT', 0), ('SELECT', 2), ('FLUSHALL',), ('CONFIG', 'GET', 'dir'),\n"
+        "             ('SWAPDB', 0, 1), ('MOVE', 'k', 0), ('ACL', 'LIST'), ('DEBUG', 'SLEEP', 0)]:\n"
+        "    try:\n"
+        "        _c.execute_command(*_cmd); print('BREAKOUT ok', _cmd, flush=True)\n"
+        "    except _r.RedisError:\n"
+        "        print('refused', _cmd, flush=True)\n"
+        "for _db in (0, 2):\n"
+        "    try:\n"
+        "        _r.Redis(host=_me.hostname, port=_me.port, db=_db).ping()\n"
+        "        print('BREAKOUT ok default user', _db, flush=True)\n"
+        "    except _r.RedisError:\n"
+        "        print('refused default user', _db, flush=True)\n",
+        {},
+        None,
+    ),
     "memory_bomb": ("_ballast = bytearray(3 << 30)\n", {}, "memory_limit"),
     "thread_bomb": (
         "import threading as _t, time as _tm\n"
@@ -276,7 +296,7 @@ def _judge(name: str, data: dict, marker: str) -> None:
         assert "more than 64 processes" in data["error"]["message"]
     elif name == "cpu_burn":
         assert "more than 2 s of CPU time" in data["error"]["message"]
-    elif name in ("daemon", "rewrite_checks", "database_breakout"):
+    elif name in ("daemon", "rewrite_checks", "database_breakout", "redis_breakout"):
         # Judged as usual: the planted bug fails, the rest passes.
         status = {c["id"]: c["status"] for c in data["checks"]}
         assert status == {"greets": "fail", "stores_in_db": "pass", "uses_redis": "pass"}, data
@@ -306,8 +326,9 @@ def test_hostile_submission_under_lab_check(name, copy, tmp_path, unchanged_chec
     res = lab_cli("check", "hello", "--path", str(copy), "--json", env=env)
     data = json.loads(res.stdout)
     _judge(name, data, marker)
-    if name == "database_breakout" and SANDBOXED and not os.environ.get("LAB_DATABASE_URL"):
-        # Embedded PostgreSQL checks passwords: the run's role reached nothing else.
+    external = os.environ.get("LAB_DATABASE_URL" if "database" in name else "LAB_REDIS_URL")
+    if name.endswith("_breakout") and SANDBOXED and not external:
+        # The embedded servers check passwords: the run's user reached nothing else.
         log = max(state.glob("runs/*-hello-*/service.log"), key=lambda p: p.stat().st_mtime)
         text = log.read_text()
         assert "refused" in text and "BREAKOUT" not in text, text[-3000:]

@@ -372,7 +372,7 @@ class EmbeddedRedis:
                 with redis_probe(url) as client:
                     found = client.config_get("dir").get("dir")
                     ours = bool(found) and Path(found).resolve() == self.home.resolve()
-                    if ours and "@" not in url:
+                    if ours:  # (a user with no password accepts any: so set it anyway)
                         client.execute_command("CONFIG", "SET", "requirepass", self._password())
                     return ours
             except (redis.AuthenticationError, redis.ResponseError):
