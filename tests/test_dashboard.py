@@ -23,7 +23,7 @@ from checker.catalog import Catalog
 from checker.grading.dashboard import instructor_password, student_token
 from checker.grading.gradebook import Gradebook
 from checker.grading.sample import variants
-from checker.grading.signing import load_key, sign
+from checker.grading.signing import load_dashboard_secret, load_key, sign
 from checker.results import CheckResult, RunResult
 from checker.services.base import free_port
 
@@ -82,7 +82,11 @@ def dashboard(tmp_path_factory):
                 base / "dashboard.log"
             ).read_text()
             time.sleep(0.2)
-    yield {"url": base_url, "key": key, "lab": lab, "kinds": kinds, "wrong": wrong}
+    # The dashboard's secret is its own, never the signing key.
+    secret = load_dashboard_secret()
+    assert secret != key
+    yield {"url": base_url, "key": key, "secret": secret, "lab": lab, "kinds": kinds,
+           "wrong": wrong}  # fmt: skip
     proc.terminate()
     proc.wait(timeout=10)
     os.environ.pop("LAB_INSTRUCTOR_HOME", None)
@@ -124,7 +128,7 @@ def test_instructor_sees_the_class_and_drills_down(dashboard, browser):
     page.fill("input[name=secret]", "not the password")
     page.click("button[type=submit]")
     assert "neither the instructor password" in page.locator("#error").inner_text()
-    page.fill("input[name=secret]", instructor_password(dashboard["key"]))
+    page.fill("input[name=secret]", instructor_password(dashboard["secret"]))
     page.click("button[type=submit]")
     page.wait_for_selector("#matrix")
     rows = page.locator("#matrix tbody tr")
@@ -153,7 +157,7 @@ def test_student_sees_only_their_own_rows(dashboard, browser):
     browser.clear_cookies()
     page = browser.new_page()
     page.goto(dashboard["url"] + "/login")
-    page.fill("input[name=secret]", student_token(dashboard["key"], "bob"))
+    page.fill("input[name=secret]", student_token(dashboard["secret"], "bob"))
     page.click("button[type=submit]")
     page.wait_for_selector("#matrix")
     assert page.inner_text("#who") == "bob"

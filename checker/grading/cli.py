@@ -262,9 +262,9 @@ def register(app: typer.Typer) -> None:
         import uvicorn
 
         from .dashboard import create_app, instructor_password
-        from .signing import load_key
+        from .signing import load_dashboard_secret
 
-        key = load_key()
+        key = load_dashboard_secret()  # never the signing key
         console.print(f"Dashboard on http://{host}:{port}/  ·  instructor password: "
                       f"[bold]{instructor_password(key)}[/]")  # fmt: skip
         console.print("[dim]A student's link: `lab dashboard-token STUDENT`.[/]")
@@ -276,6 +276,6 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Print a student's dashboard token (it shows only their own rows)."""
         from .dashboard import student_token
-        from .signing import load_key
+        from .signing import load_dashboard_secret
 
-        console.print(student_token(load_key(), student))
+        console.print(student_token(load_dashboard_secret(), student))
