@@ -206,7 +206,7 @@ class Sandbox:
             self._lease_uid()
             if state is not None:
                 protect_state(state)
-        self.home = Path(tempfile.mkdtemp(prefix="lab-run-"))
+        self.home = Path(tempfile.mkdtemp())  # a name like any temp dir
         (self.home / "tmp").mkdir()
         if self.uid is not None:
             for p in (self.home, self.home / "tmp"):

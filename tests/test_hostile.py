@@ -245,6 +245,33 @@ HOSTILE = {
         {},
         None,
     ),
+    "endless_body": (
+        "from starlette.responses import StreamingResponse as _SR\n"
+        "@app.middleware('http')\n"
+        "async def _flood(request, call_next):\n"
+        "    if request.url.path != '/hello':\n"
+        "        return await call_next(request)\n"
+        "    async def _gen():\n"
+        "        while True:\n"
+        "            yield b'x' * (1 << 20)\n"
+        "    return _SR(_gen(), media_type='application/json')\n",
+        {},
+        None,
+    ),
+    "detect_checker": (  # behaves well only when it thinks the checker is asking
+        "import os as _o\n"
+        "from starlette.responses import JSONResponse as _JR\n"
+        "@app.middleware('http')\n"
+        "async def _for_the_checker(request, call_next):\n"
+        "    _ua = request.headers.get('user-agent', '')\n"
+        "    _env = ' '.join(f'{k}={v}' for k, v in _o.environ.items())\n"
+        "    _tells = ('httpx' in _ua, 'LAB_' in _env, 'lab-' in _env, 'check' in _ua.lower())\n"
+        "    if request.url.path == '/hello' and any(_tells):\n"
+        "        return _JR({'greeting': 'hello'}, status_code=200)\n"
+        "    return await call_next(request)\n",
+        {},
+        None,
+    ),
     "memory_bomb": ("_ballast = bytearray(3 << 30)\n", {}, "memory_limit"),
     "thread_bomb": (
         "import threading as _t, time as _tm\n"
@@ -296,10 +323,15 @@ def _judge(name: str, data: dict, marker: str) -> None:
         assert "more than 64 processes" in data["error"]["message"]
     elif name == "cpu_burn":
         assert "more than 2 s of CPU time" in data["error"]["message"]
-    elif name in ("daemon", "rewrite_checks", "database_breakout", "redis_breakout"):
+    elif name in ("daemon", "rewrite_checks", "database_breakout", "redis_breakout",
+                  "detect_checker"):  # fmt: skip
         # Judged as usual: the planted bug fails, the rest passes.
         status = {c["id"]: c["status"] for c in data["checks"]}
         assert status == {"greets": "fail", "stores_in_db": "pass", "uses_redis": "pass"}, data
+    elif name == "endless_body":
+        greets = next(c for c in data["checks"] if c["id"] == "greets")
+        assert greets["status"] == "fail" and greets.get("kind") == "body-too-large", greets
+        assert "larger than 10 MB" in greets["message"]
     elif name == "steal_key":
         assert "STOLEN" in data["error"]["log_tail"]  # it ran, and found no key
     elif name == "inherited_fds":
