@@ -103,6 +103,25 @@ def _kill_strays(data_dir: Path, name: str) -> None:
             continue
 
 
+def _secret(path: Path) -> str:
+    """A password kept in ``path`` (0600), made on first use: written aside and linked
+    into place, so two processes starting at once read the same one, never half of it."""
+    try:
+        return path.read_text().strip()
+    except FileNotFoundError:
+        import secrets
+
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}")
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as f:
+            f.write(secrets.token_hex(16) + "\n")
+        with contextlib.suppress(FileExistsError):
+            os.link(tmp, path)
+        tmp.unlink()
+        return path.read_text().strip()
+
+
 class _AsUser:
     """Runs commands as the system user PostgreSQL needs when we are root."""
 
@@ -182,17 +201,7 @@ class EmbeddedPostgres:
         return Path(data_dir).resolve() == self.data.resolve()
 
     def _password(self) -> str:
-        try:
-            return self.secret.read_text().strip()
-        except FileNotFoundError:
-            import secrets
-
-            self.secret.parent.mkdir(parents=True, exist_ok=True)
-            with contextlib.suppress(FileExistsError):
-                fd = os.open(self.secret, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-                with os.fdopen(fd, "w") as f:
-                    f.write(secrets.token_hex(16) + "\n")
-            return self.secret.read_text().strip()
+        return _secret(self.secret)
 
     def _url(self, port: int, database: str = "postgres") -> str:
         return f"postgresql://postgres:{self._password()}@127.0.0.1:{port}/{database}"
@@ -339,17 +348,7 @@ class EmbeddedRedis:
         self.secret = state / "redis.secret"  # the default user's password (0600, root's)
 
     def _password(self) -> str:
-        try:
-            return self.secret.read_text().strip()
-        except FileNotFoundError:
-            import secrets
-
-            self.secret.parent.mkdir(parents=True, exist_ok=True)
-            with contextlib.suppress(FileExistsError):
-                fd = os.open(self.secret, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-                with os.fdopen(fd, "w") as f:
-                    f.write(secrets.token_hex(16) + "\n")
-            return self.secret.read_text().strip()
+        return _secret(self.secret)
 
     def _url(self, port: int, db: int = 0) -> str:
         return f"redis://:{self._password()}@127.0.0.1:{port}/{db}"
