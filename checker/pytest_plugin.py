@@ -234,6 +234,12 @@ def _describe(excinfo: pytest.ExceptionInfo[BaseException]) -> tuple[str, str]:
         )
     if isinstance(exc, pytest.skip.Exception):
         return "skip", str(exc)
+    lost = _lost_service(exc)
+    if lost:
+        return "error", (
+            f"The run's {lost} stopped answering during this check ({type(exc).__name__}), "
+            "so it could not judge. The run's result says what happened."
+        )
     if getattr(exc, "cannot_judge", False):
         # The check could not measure (e.g. locust saturated its CPU): error, never fail.
         return "error", str(exc)
@@ -241,6 +247,16 @@ def _describe(excinfo: pytest.ExceptionInfo[BaseException]) -> tuple[str, str]:
         f"The check itself could not run ({type(exc).__name__}). This is a problem in "
         "Backend Lab, not in your code: please report it."
     )
+
+
+def _lost_service(exc: BaseException) -> str:
+    """"PostgreSQL" or "Redis" if ``exc`` says the check lost its connection to it."""
+    module = type(exc).__module__
+    if module.startswith("psycopg") and type(exc).__name__ == "OperationalError":
+        return "PostgreSQL"
+    if module.startswith("redis") and type(exc).__name__ in ("ConnectionError", "TimeoutError"):
+        return "Redis"
+    return ""
 
 
 def _request_of(exc: BaseException) -> str:

@@ -361,6 +361,7 @@ def run(
                     result, res.checks, res.service, by_id, done, emit,
                     deadline=time.monotonic() + opts.checks_timeout_s,
                 )  # fmt: skip
+                _blame_lost_services(result, done, urls)
                 if result.error is None and not res.service.alive():
                     code = res.service.exit_code()
                     result.error = RunError(
@@ -409,6 +410,52 @@ def run(
     (run_dir / "result.json").write_text(result.to_json())
     emit("done", result)
     return result
+
+
+def _blame_lost_services(result: RunResult, done: dict[str, CheckResult],
+                         urls: dict[str, str]) -> None:  # fmt: skip
+    """A database or Redis that died mid-run is the run's error, said as such (never
+    "a problem in Backend Lab"). Probed only when something went wrong."""
+    if result.error is None and all(c.status in ("pass", "fail", "skip") for c in done.values()):
+        return
+    if urls.get("LAB_RUN_DATABASE_URL"):
+        import psycopg
+
+        try:
+            with psycopg.connect(urls["LAB_RUN_DATABASE_URL"], connect_timeout=3) as conn:
+                conn.execute("SELECT 1")
+        except psycopg.Error as exc:
+            result.error = RunError(
+                "database_lost",
+                "The run's PostgreSQL database stopped answering during the checks, so the "
+                "checks after that could not judge your code. What the server said: "
+                f"{str(exc).strip()[:300]}",
+            )
+            _not_judged(done, "PostgreSQL database")
+            return
+    if urls.get("LAB_RUN_REDIS_URL"):
+        import redis
+        from redis.backoff import NoBackoff
+        from redis.retry import Retry
+
+        try:
+            with redis.Redis.from_url(urls["LAB_RUN_REDIS_URL"], socket_timeout=3,
+                                      socket_connect_timeout=3,
+                                      retry=Retry(NoBackoff(), 0)) as client:  # fmt: skip
+                client.ping()
+        except redis.RedisError as exc:
+            result.error = RunError(
+                "redis_lost",
+                "The run's Redis stopped answering during the checks, so the checks after "
+                f"that could not judge your code. What happened: {str(exc).strip()[:300]}",
+            )
+            _not_judged(done, "Redis")
+
+
+def _not_judged(done: dict[str, CheckResult], what: str) -> None:
+    for check in done.values():
+        if check.status == "error":
+            check.message = f"Not judged: the run's {what} stopped answering during the run."
 
 
 _SAID: set[str] = set()

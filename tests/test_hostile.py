@@ -7,8 +7,10 @@ import json
 import os
 import secrets
 import shutil
+import signal
 import socket
 import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -400,3 +402,42 @@ def test_hostile_class_under_lab_grade(tmp_path, unchanged_checker):
     honest = json.loads((out / "zz-honest" / "hello.json").read_text())
     assert {c["id"]: c["status"] for c in honest["checks"]} == {
         "greets": "fail", "stores_in_db": "pass", "uses_redis": "pass"}  # fmt: skip
+
+
+def test_redis_lost_mid_run_is_said_so(copy, tmp_path):
+    """Redis dies while the checks run (here: killed by the test, as an out-of-memory
+    killer or a crash would): the run's error says so, never "a problem in Backend Lab"."""
+    if os.environ.get("LAB_REDIS_URL"):
+        pytest.skip("kills the embedded Redis; the machine's own is never touched")
+    _plant(copy, "import time as _tm\n@app.middleware('http')\nasync def _slow(request, call_next):\n"
+                 "    if request.url.path == '/count':\n        _tm.sleep(2)\n"
+                 "    return await call_next(request)\n")  # fmt: skip
+    state = Path(os.environ["LAB_HOME"])
+    lab_cli("services", "up")  # so its pid file is there to read
+    env = {
+        **os.environ,
+        "LAB_COURSE_DIR": str(FIXTURE_COURSE),
+        "LAB_CHECKS_DIR": str(FIXTURE_CHECKS),
+    }
+    proc = subprocess.Popen([sys.executable, "-m", "checker", "check", "hello", "--path", str(copy),
+                             "--json"], cwd=ROOT, env=env, stdout=subprocess.PIPE, text=True)  # fmt: skip
+    try:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:  # until the checks run (the service answered)
+            logs = sorted(state.glob("runs/*-hello-*/checks.log"), key=lambda p: p.stat().st_mtime)
+            if (
+                logs
+                and time.monotonic() - logs[-1].stat().st_mtime < 30
+                and "." in logs[-1].read_text()
+            ):
+                break
+            time.sleep(0.05)
+        pid = int((state / "redis" / "redis.pid").read_text())
+        os.kill(pid, signal.SIGKILL)
+        out, _ = proc.communicate(timeout=120)
+    finally:
+        proc.kill()
+    data = json.loads(out)
+    assert data["error"]["kind"] == "redis_lost", data["error"]
+    assert "Backend Lab" not in json.dumps(data)
+    assert lab_cli("check", "hello", "--path", str(copy), "--json").returncode in (1, 2)  # it heals
