@@ -250,7 +250,7 @@ def _describe(excinfo: pytest.ExceptionInfo[BaseException]) -> tuple[str, str]:
 
 
 def _lost_service(exc: BaseException) -> str:
-    """"PostgreSQL" or "Redis" if ``exc`` says the check lost its connection to it."""
+    """ "PostgreSQL" or "Redis" if ``exc`` says the check lost its connection to it."""
     module = type(exc).__module__
     if module.startswith("psycopg") and type(exc).__name__ == "OperationalError":
         return "PostgreSQL"

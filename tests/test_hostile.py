@@ -441,3 +441,14 @@ def test_redis_lost_mid_run_is_said_so(copy, tmp_path):
     assert data["error"]["kind"] == "redis_lost", data["error"]
     assert "Backend Lab" not in json.dumps(data)
     assert lab_cli("check", "hello", "--path", str(copy), "--json").returncode in (1, 2)  # it heals
+
+
+def test_each_run_draws_a_seed_and_replays_one_given(copy):
+    """Probe values come from a per-run seed, recorded in the result; `--seed` replays."""
+    runs = [json.loads(lab_cli("check", "hello", "--path", str(copy), "--json").stdout)
+            for _ in range(2)]  # fmt: skip
+    assert runs[0]["seed"] != runs[1]["seed"]
+    replay = lab_cli(
+        "check", "hello", "--path", str(copy), "--json", "--seed", str(runs[0]["seed"])
+    )
+    assert json.loads(replay.stdout)["seed"] == runs[0]["seed"]
