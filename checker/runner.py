@@ -466,7 +466,9 @@ def _say_missing(box: sandbox.Sandbox, emit: Listener) -> None:
     for gap in box.missing:
         if gap not in _SAID:
             _SAID.add(gap)
-            emit("warning", f"No sandbox: this machine cannot give the run {gap}.")
+            message = f"Not confined: this machine cannot give your code {gap}."
+            print(message, file=sys.stderr, flush=True)
+            emit("warning", message)
 
 
 def _judge_limits(result: RunResult, res: _Resources, run_dir: Path) -> None:

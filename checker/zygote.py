@@ -116,7 +116,7 @@ class Zygote:
                     [*sandbox.zygote_prefix(self.dir / "mnt"), sys.executable, "-m",
                      "checker.zygote", str(self.dir)],
                     stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
-                    start_new_session=True, cwd=self.dir,
+                    start_new_session=True, cwd=self.dir, env=_server_env(),
                 )  # fmt: skip
             self.pidfile.write_text(f"{proc.pid} {fingerprint()}")
         # Reap it whenever it ends, so a long-lived caller (a notebook kernel, a test
@@ -167,6 +167,14 @@ class Zygote:
         self.pidfile.unlink(missing_ok=True)
         self.sock.unlink(missing_ok=True)
         return stopped
+
+
+def _server_env() -> dict[str, str]:
+    """The zygote's own environment: only what Python needs. Its children get the run's
+    environment from the request, but the block it was started with stays in their
+    memory: it must hold nothing of the caller's (admin URLs, LAB_* settings)."""
+    keep = ("PATH", "LANG", "LC_ALL", "LC_CTYPE", "PYTHONPATH", "VIRTUAL_ENV", "TZ")
+    return {k: os.environ[k] for k in keep if k in os.environ}
 
 
 class ForkedProcess:
