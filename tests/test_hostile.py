@@ -410,7 +410,8 @@ def test_redis_lost_mid_run_is_said_so(copy, tmp_path):
     if os.environ.get("LAB_REDIS_URL"):
         pytest.skip("kills the embedded Redis; the machine's own is never touched")
     _plant(copy, "import time as _tm\n@app.middleware('http')\nasync def _slow(request, call_next):\n"
-                 "    if request.url.path == '/count':\n        _tm.sleep(2)\n"
+                 "    if request.url.path == '/count':\n"
+                 "        print('COUNTING', flush=True)\n        _tm.sleep(3)\n"
                  "    return await call_next(request)\n")  # fmt: skip
     state = Path(os.environ["LAB_HOME"])
     lab_cli("services", "up")  # so its pid file is there to read
@@ -419,19 +420,19 @@ def test_redis_lost_mid_run_is_said_so(copy, tmp_path):
         "LAB_COURSE_DIR": str(FIXTURE_COURSE),
         "LAB_CHECKS_DIR": str(FIXTURE_CHECKS),
     }
+    started = time.time()
     proc = subprocess.Popen([sys.executable, "-m", "checker", "check", "hello", "--path", str(copy),
                              "--json"], cwd=ROOT, env=env, stdout=subprocess.PIPE, text=True)  # fmt: skip
     try:
         deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:  # until the checks run (the service answered)
-            logs = sorted(state.glob("runs/*-hello-*/checks.log"), key=lambda p: p.stat().st_mtime)
-            if (
-                logs
-                and time.monotonic() - logs[-1].stat().st_mtime < 30
-                and "." in logs[-1].read_text()
-            ):
+        while time.monotonic() < deadline:  # until a check asks the service to count
+            logs = [p for p in state.glob("runs/*-hello-*/service.log")
+                    if p.stat().st_mtime >= started - 1]  # fmt: skip
+            if any("COUNTING" in p.read_text(errors="replace") for p in logs):
                 break
             time.sleep(0.05)
+        else:
+            raise AssertionError("the checks never reached GET /count")
         pid = int((state / "redis" / "redis.pid").read_text())
         os.kill(pid, signal.SIGKILL)
         out, _ = proc.communicate(timeout=120)
