@@ -11,8 +11,8 @@ What a hidden check can use (fixtures):
 ``http``       an ``httpx.Client`` on that URL (5 s timeout, no redirects followed)
 
 Every ``httpx.Client`` made in a check run (the ``http`` fixture's or a check's own)
-looks like ordinary traffic: each request carries a User-Agent drawn from
-``USER_AGENTS`` by the run's seed. It reads a response body through a cap
+looks like ordinary traffic: each client sends a User-Agent drawn from ``USER_AGENTS``
+by the run's seed. It reads a response body through a cap
 (``LAB_BODY_LIMIT_MB``, default 10 MB): beyond it the check fails, saying so, so the
 checker's memory stays bounded whatever the service sends.
 ``db``         a psycopg connection (autocommit) to this run's own database
@@ -128,11 +128,12 @@ def _harden_httpx() -> None:
 
     class Transport(httpx.BaseTransport):
         def __init__(self, inner: httpx.BaseTransport) -> None:
-            self.inner = inner
+            # One agent per client, as one person's browser or one program keeps its own.
+            self.inner, self.agent = inner, agents.choice(USER_AGENTS)
 
         def handle_request(self, request: httpx.Request) -> httpx.Response:
             if request.headers.get("user-agent", "").startswith("python-httpx/"):
-                request.headers["user-agent"] = agents.choice(USER_AGENTS)
+                request.headers["user-agent"] = self.agent
             response = self.inner.handle_request(request)
             response.stream = Capped(response.stream, request)
             return response
