@@ -6,6 +6,7 @@ be judged, 3 a usage mistake (unknown lab, bad option, malformed lab.toml).
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 from typing import Annotated
@@ -99,16 +100,30 @@ def check(
     output: Annotated[
         Path | None, typer.Option("--output", "-o", help="Write the json/gradescope/junit here.")
     ] = None,
+    seed: Annotated[
+        int | None,
+        typer.Option(help="Replay a run's probe values (its result's \"seed\").", min=0),
+    ] = None,
+    memory_mb: Annotated[
+        int | None,
+        typer.Option(help="Memory limit of each of your processes, in MB (default 2048).", min=64),
+    ] = None,
 ) -> None:
     """Start your service against real PostgreSQL/Redis and run the lab's hidden checks.
 
     Exit code 0: every check passed. 1: some failed. 2: the run could not be judged (your service did not start or hung, or the servers were unreachable). 3: a usage mistake.
     """  # noqa: E501
+    from .runner import RunOptions
     from .verbs.check import check as run_check
 
+    if memory_mb is not None:
+        os.environ["LAB_MEMORY_MB"] = str(memory_mb)  # read by the run's sandbox
+    options = RunOptions.from_env()
+    if seed is not None:
+        options.seed = seed
     result = run_check(
         lab_id, path=path, solution=solution, fmt="json" if json_ else fmt, output=output,
-        console=console,
+        console=console, options=options,
     )  # fmt: skip
     raise typer.Exit(result.exit_code)
 

@@ -37,6 +37,12 @@ class RunErrorKind(StrEnum):
     WORKER_START_FAILED = "worker_start_failed"
     WORKER_UNREADY = "worker_unready"
     MIGRATIONS_FAILED = "migrations_failed"
+    MEMORY_LIMIT = "memory_limit"  # learner code hit the sandbox's memory limit
+    PROCESS_LIMIT = "process_limit"  # ... its process/thread limit
+    CPU_LIMIT = "cpu_limit"  # ... its CPU-time limit
+    DATABASE_LOST = "database_lost"  # the run's PostgreSQL stopped answering mid-run
+    REDIS_LOST = "redis_lost"  # the run's Redis stopped answering mid-run
+    CHECKS_CHANGED = "checks_changed"  # the checker or hidden checks changed during the run
     # the run itself
     SERVICES_UNAVAILABLE = "services_unavailable"  # PostgreSQL, Redis or a sidecar
     TIMEOUT = "timeout"  # the checks did not finish in time

@@ -30,13 +30,17 @@ import threading
 from collections.abc import Callable
 from pathlib import Path
 
+from . import sandbox
 from .errors import LabError
 from .services.databases import (
     _connect,
+    _drop_template,
     _ident,
     create_run_database,
     drop_database,
     fingerprint,
+    is_sealed,
+    seal,
 )
 
 MIGRATE_TIMEOUT_S = 180.0
@@ -89,13 +93,16 @@ def migrated_template(
     prefix = f"{base[:48]}_m"
     name = f"{prefix}{fp}"
     with _connect(admin_url) as conn:
-        if conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,)).fetchone():
+        if is_sealed(conn, name):
             return name
         key = int(hashlib.sha256(name.encode()).hexdigest()[:15], 16)
         conn.execute("SELECT pg_advisory_lock(%s)", (key,))
         try:
-            if conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,)).fetchone():
+            sealed = is_sealed(conn, name)
+            if sealed:
                 return name
+            if sealed is False:  # not sealed: never served (see services/databases.py)
+                _drop_template(conn, name)
             if on_progress:
                 on_progress("applying your migrations (alembic upgrade head)")
             scratch, url = create_run_database(admin_url, base, "migrate")
@@ -124,6 +131,8 @@ def migrated_template(
             ).fetchall()
             for (old,) in stale:
                 drop_database(admin_url, old)
+            # The run role that ran the migrations hands its objects over, then goes.
+            seal(admin_url, scratch, builder=scratch)
             conn.execute(f"ALTER DATABASE {_ident(scratch)} RENAME TO {_ident(name)}")
             return name
         finally:
@@ -135,11 +144,12 @@ def _upgrade(workspace: Path, config: str, env: dict[str, str], log_path: Path) 
 
     log_path.parent.mkdir(parents=True, exist_ok=True)
     cmd = [sys.executable, "-m", "alembic", "-c", str(workspace / config), "upgrade", "head"]
+    # Learner code: under the run's sandbox when ``env`` names one (LAB_SANDBOX).
+    cmd, env, confine = sandbox.wrap(cmd, {**env, "PYTHONDONTWRITEBYTECODE": "1"})
     with open(log_path, "wb") as log:
         proc = subprocess.Popen(
-            cmd, cwd=workspace, env={**env, "PYTHONDONTWRITEBYTECODE": "1"},
-            stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
-            start_new_session=True,
+            cmd, cwd=workspace, env=env, stdin=subprocess.DEVNULL, stdout=log,
+            stderr=subprocess.STDOUT, start_new_session=True, preexec_fn=confine,
         )  # fmt: skip
         try:
             code = proc.wait(

@@ -17,6 +17,7 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 
+from . import sandbox
 from .errors import StartFailed
 from .services.base import free_port, tail
 from .zygote import ForkedProcess, Zygote
@@ -31,9 +32,13 @@ class ManagedProcess:
     """A child process in its own session (so its whole group can be killed)."""
 
     def __init__(
-        self, args: Sequence[str], *, cwd: Path, env: dict[str, str], log_path: Path
-    ) -> None:
+        self, args: Sequence[str], *, cwd: Path, env: dict[str, str], log_path: Path,
+        trusted: bool = False,
+    ) -> None:  # fmt: skip
+        """``trusted``: our own code (a supervisor that confines what it starts itself),
+        started outside the run's sandbox."""
         self.args, self.cwd, self.env, self.log_path = list(args), cwd, env, log_path
+        self.trusted = trusted
         self.proc: subprocess.Popen | ForkedProcess | None = None
 
     def adopt(self, proc: ForkedProcess) -> ManagedProcess:
@@ -43,17 +48,25 @@ class ManagedProcess:
         return self
 
     def start(self, memory_mb: int | None = None) -> ManagedProcess:
+        """Start it; under the run's sandbox when ``env`` names one (``LAB_SANDBOX``):
+        its PID namespace, uid and limits (then ``memory_mb`` is the sandbox's)."""
         self.log_path.parent.mkdir(parents=True, exist_ok=True)
+        if self.trusted:
+            args, env, confine = self.args, self.env, None
+        else:
+            args, env, confine = sandbox.wrap(self.args, self.env)
+        if confine is None and memory_mb:
+            confine = lambda: limit_memory(memory_mb)  # noqa: E731
         with open(self.log_path, "ab") as log:  # the child keeps its own descriptor
             self.proc = subprocess.Popen(
-                self.args,
+                args,
                 cwd=self.cwd,
-                env=self.env,
+                env=env,
                 stdin=subprocess.DEVNULL,
                 stdout=log,
                 stderr=subprocess.STDOUT,
                 start_new_session=True,
-                preexec_fn=(lambda: limit_memory(memory_mb)) if memory_mb else None,
+                preexec_fn=confine,
             )
         _LIVE[self.proc.pid] = self.proc
         return self

@@ -10,6 +10,12 @@ What a hidden check can use (fixtures):
 ``base_url``   the running service, e.g. ``http://127.0.0.1:53121``
 ``base_urls``  every instance of it (``instances = N`` in lab.toml; the first is base_url)
 ``http``       an ``httpx.Client`` on that URL (5 s timeout, no redirects followed)
+
+Every ``httpx.Client`` made in a check run (the ``http`` fixture's or a check's own)
+looks like ordinary traffic: each client sends a User-Agent drawn from ``USER_AGENTS``
+by the run's seed. It reads a response body through a cap
+(``LAB_BODY_LIMIT_MB``, default 10 MB): beyond it the check fails, saying so, so the
+checker's memory stays bounded whatever the service sends.
 ``db``         a psycopg connection (autocommit) to this run's own database
 ``redis``      a redis client on this run's own Redis db (labs that declare redis)
 ``locks``      the lock gate and blocker transactions (``checker.observe.locks``)
@@ -67,6 +73,90 @@ _NOTES: dict[str, str] = {}
 #: Message for an ``assert`` with no message (a checker bug: every assert should have one).
 GENERIC_FAILURE = "The check failed."
 
+#: What real clients of an API send: browsers, command-line tools, other services.
+USER_AGENTS = (
+    "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) "
+    "Chrome/131.0.0.0 Safari/537.36",
+    "Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/605.1.15 (KHTML, like "
+    "Gecko) Version/18.1 Safari/605.1.15",
+    "Mozilla/5.0 (X11; Linux x86_64; rv:133.0) Gecko/20100101 Firefox/133.0",
+    "Mozilla/5.0 (iPhone; CPU iPhone OS 18_1 like Mac OS X) AppleWebKit/605.1.15 (KHTML, "
+    "like Gecko) Version/18.1 Mobile/15E148 Safari/604.1",
+    "Mozilla/5.0 (Linux; Android 14; Pixel 8) AppleWebKit/537.36 (KHTML, like Gecko) "
+    "Chrome/131.0.0.0 Mobile Safari/537.36",
+    "curl/8.11.0",
+    "python-requests/2.32.3",
+    "PostmanRuntime/7.43.0",
+    "okhttp/4.12.0",
+    "node",
+)
+
+
+def body_limit() -> int:
+    value = os.environ.get("LAB_BODY_LIMIT_MB", "")
+    return (int(value) if value.isdigit() and int(value) > 0 else 10) << 20
+
+
+def _harden_httpx() -> None:
+    """Every httpx client of this process: varied User-Agents, capped bodies."""
+    import random
+
+    import httpx
+
+    from checker.verdict import CheckFailed
+
+    if getattr(httpx.Client, "_lab_hardened", False):
+        return
+    agents = random.Random(f"{os.environ.get('LAB_SEED') or '0'}:user-agents")
+    limit = body_limit()
+
+    class Capped(httpx.SyncByteStream):
+        def __init__(self, inner, request: httpx.Request) -> None:
+            self.inner, self.request = inner, request
+
+        def __iter__(self):
+            seen = 0
+            for chunk in self.inner:
+                seen += len(chunk)
+                if seen > limit:
+                    self.close()
+                    req = self.request
+                    raise CheckFailed(
+                        "body-too-large",
+                        f"The answer to {req.method} {req.url.raw_path.decode()} was larger "
+                        f"than {limit >> 20} MB, more than any check reads, so the check "
+                        "stopped reading. Does it return a whole table, or stream without end?",
+                    )
+                yield chunk
+
+        def close(self) -> None:
+            self.inner.close()
+
+    class Transport(httpx.BaseTransport):
+        def __init__(self, inner: httpx.BaseTransport) -> None:
+            # One agent per client, as one person's browser or one program keeps its own.
+            self.inner, self.agent = inner, agents.choice(USER_AGENTS)
+
+        def handle_request(self, request: httpx.Request) -> httpx.Response:
+            if request.headers.get("user-agent", "").startswith("python-httpx/"):
+                request.headers["user-agent"] = self.agent
+            response = self.inner.handle_request(request)
+            response.stream = Capped(response.stream, request)
+            return response
+
+        def close(self) -> None:
+            self.inner.close()
+
+    init = httpx.Client.__init__
+
+    def __init__(self, *args, **kwargs) -> None:
+        init(self, *args, **kwargs)
+        self._transport = Transport(self._transport)
+        self._mounts = {k: (Transport(v) if v is not None else v) for k, v in self._mounts.items()}
+
+    httpx.Client.__init__ = __init__
+    httpx.Client._lab_hardened = True
+
 
 def _emit(event: dict[str, Any]) -> None:
     if _EVENTS is None:
@@ -84,6 +174,7 @@ def progress(message: str) -> None:
 def pytest_configure(config: pytest.Config) -> None:
     global _EVENTS
     config.addinivalue_line("markers", "check(id): the lab.toml check this test implements")
+    _harden_httpx()
     fd = os.environ.get("LAB_EVENTS_FD")
     if fd and _EVENTS is None:
         _EVENTS = os.fdopen(int(fd), "w", buffering=1, closefd=False)
@@ -150,6 +241,12 @@ def _describe(excinfo: pytest.ExceptionInfo[BaseException]) -> tuple[str, str]:
         )
     if isinstance(exc, pytest.skip.Exception):
         return "skip", str(exc)
+    lost = _lost_service(exc)
+    if lost:
+        return "error", (
+            f"The run's {lost} stopped answering during this check ({type(exc).__name__}), "
+            "so it could not judge. The run's result says what happened."
+        )
     if getattr(exc, "cannot_judge", False):
         # The check could not measure (e.g. locust saturated its CPU): error, never fail.
         return "error", str(exc)
@@ -157,6 +254,16 @@ def _describe(excinfo: pytest.ExceptionInfo[BaseException]) -> tuple[str, str]:
         f"The check itself could not run ({type(exc).__name__}). This is a problem in "
         "Backend Lab, not in your code: please report it."
     )
+
+
+def _lost_service(exc: BaseException) -> str:
+    """ "PostgreSQL" or "Redis" if ``exc`` says the check lost its connection to it."""
+    module = type(exc).__module__
+    if module.startswith("psycopg") and type(exc).__name__ == "OperationalError":
+        return "PostgreSQL"
+    if module.startswith("redis") and type(exc).__name__ in ("ConnectionError", "TimeoutError"):
+        return "Redis"
+    return ""
 
 
 def _request_of(exc: BaseException) -> str:

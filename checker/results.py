@@ -59,6 +59,7 @@ class RunResult:
     error: RunError | None = None
     measurements: dict[str, Any] = field(default_factory=dict)
     schema: int = SCHEMA
+    seed: int | None = None  # the run's probe values (LAB_SEED): replay with --seed
 
     @property
     def score(self) -> int:
@@ -118,6 +119,7 @@ class RunResult:
             ],
             "error": asdict(self.error) if self.error else None,
             "measurements": self.measurements,
+            **({"seed": self.seed} if self.seed is not None else {}),
         }
 
     def to_json(self, indent: int | None = 2) -> str:
@@ -133,6 +135,7 @@ class RunResult:
             duration_s=data.get("duration_s", 0.0),
             measurements=data.get("measurements") or {},
             schema=data.get("schema", SCHEMA),
+            seed=data.get("seed"),
         )
         for c in data.get("checks", []):
             run.checks.append(

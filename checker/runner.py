@@ -28,7 +28,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from . import process
+from . import process, sandbox
 from .catalog import Lab
 from .errors import LabError, RunErrorKind, RunFailed
 from .migrations import MigrationFailed
@@ -47,6 +47,7 @@ class RunOptions:
     start_timeout_s: float = 20.0  # service start-up
     checks_timeout_s: float = 120.0  # all hidden checks together
     http_timeout_s: float = 5.0  # one request of a check
+    seed: int | None = None  # the probe values' seed (LAB_SEED); None: drawn per run
 
     @classmethod
     def from_env(cls) -> RunOptions:
@@ -59,6 +60,8 @@ class RunOptions:
         ):
             if os.environ.get(var):
                 setattr(opts, field_name, float(os.environ[var]))
+        if os.environ.get("LAB_SEED", "").isdigit():
+            opts.seed = int(os.environ["LAB_SEED"])
         return opts
 
 
@@ -111,7 +114,7 @@ class _Checks:
     starts, then waits for ``go`` (with the run's URLs) on a pipe of its own."""
 
     def __init__(self, lab: Lab, workspace: Workspace, env: dict[str, str], opts: RunOptions,
-                 run_dir: Path) -> None:  # fmt: skip
+                 run_dir: Path, seed: int = 0) -> None:  # fmt: skip
         self.log = run_dir / "checks.log"
         events_read, events_write = os.pipe()
         go_read, self.go_fd = os.pipe()
@@ -125,6 +128,7 @@ class _Checks:
             "LAB_CHECK_ORDER": ",".join(c.id for c in lab.checks),
             "LAB_HTTP_TIMEOUT": str(opts.http_timeout_s),
             "LAB_SERVICE_LOG": str(run_dir / "service.log"),
+            "LAB_SEED": str(seed),
         }
         try:
             with open(self.log, "wb") as log:
@@ -187,13 +191,22 @@ def run(
     by_id = {c.id: c for c in lab.checks}
     done: dict[str, CheckResult] = {}
     session: Session | None = None
+    box: sandbox.Sandbox | None = None
+    result.seed = opts.seed if opts.seed is not None else secrets.randbelow(10**9)
+    checks_digest = sandbox.digest(lab.checks_path, sandbox.PACKAGE)
     try:
         with process.interrupts_raise():
-            env = base_env(LAB_ENV="check")
-            checks = _Checks(lab, workspace, env, opts, run_dir)
+            # Nothing here tells a check from a person: the service sees what
+            # `lab notebook` gives (no LAB_ENV, no variable only checks set).
+            env = base_env()
+            checks = _Checks(lab, workspace, env, opts, run_dir, result.seed)
             try:
+                # Learner code runs confined, in a copy of its folder (checker/sandbox.py);
+                # the session closes the sandbox (killing what is left) before the drop.
+                box = sandbox.Sandbox(state=state)
+                _say_missing(box, emit)
                 with Session(lab, workspace.path, state=state, run_dir=run_dir, emit=emit,
-                             env=env) as session:  # fmt: skip
+                             env=env, sandbox=box) as session:  # fmt: skip
                     session.provision()
                     try:
                         took = session.start_services(opts.start_timeout_s)
@@ -209,16 +222,21 @@ def run(
                             result, checks, session, by_id, done, emit,
                             deadline=time.monotonic() + opts.checks_timeout_s,
                         )  # fmt: skip
+                        _blame_lost_services(result, done, session.checks_env)
                         crashed = session.crashed() if result.error is None else None
                         if crashed is not None:
                             result.error = RunError(crashed.kind, crashed.message,
                                                     crashed.log_tail)  # fmt: skip
                     finally:
                         checks.stop()
+                        _judge_limits(result, box, session, run_dir)
             finally:
                 checks.stop()
+                if box is not None:
+                    box.close()
     except MigrationFailed as exc:
         result.error = RunError(RunErrorKind.MIGRATIONS_FAILED, exc.message, exc.detail or "")
+        _judge_limits(result, box, None, run_dir)
     except LabError as exc:
         result.error = RunError(RunErrorKind.SERVICES_UNAVAILABLE, exc.message, exc.detail or "")
     except KeyboardInterrupt:
@@ -226,6 +244,16 @@ def run(
                                 "The run was interrupted before it finished.")  # fmt: skip
         raise
 
+    if sandbox.digest(lab.checks_path, sandbox.PACKAGE) != checks_digest:
+        # Something rewrote the hidden checks while this run was in flight: its verdicts
+        # prove nothing, and neither would the next run's.
+        done.clear()
+        result.error = RunError(
+            RunErrorKind.CHECKS_CHANGED,
+            "The checker or its hidden checks changed during this run, so it cannot be "
+            "judged. Restore the checker (reinstall Backend Lab, or `git status` in the "
+            "course) before checking again.",
+        )
     # -- every check of the manifest gets a verdict, in manifest order ------------
     for check in lab.checks:
         got = done.get(check.id)
@@ -246,6 +274,85 @@ def run(
     (run_dir / "result.json").write_text(result.to_json())
     emit("done", result)
     return result
+
+
+def _blame_lost_services(result: RunResult, done: dict[str, CheckResult],
+                         urls: dict[str, str]) -> None:  # fmt: skip
+    """A database or Redis that died mid-run is the run's error, said as such (never
+    "a problem in Backend Lab"). Probed only when something went wrong."""
+    if result.error is None and all(c.status in ("pass", "fail", "skip") for c in done.values()):
+        return
+    if urls.get("LAB_RUN_DATABASE_URL"):
+        import psycopg
+
+        try:
+            with psycopg.connect(urls["LAB_RUN_DATABASE_URL"], connect_timeout=3) as conn:
+                conn.execute("SELECT 1")
+        except psycopg.Error as exc:
+            result.error = RunError(
+                RunErrorKind.DATABASE_LOST,
+                "The run's PostgreSQL database stopped answering during the checks, so the "
+                "checks after that could not judge your code. What the server said: "
+                f"{str(exc).strip()[:300]}",
+            )
+            _not_judged(done, "PostgreSQL database")
+            return
+    if urls.get("LAB_RUN_REDIS_URL"):
+        import redis
+        from redis.backoff import NoBackoff
+        from redis.retry import Retry
+
+        try:
+            with redis.Redis.from_url(urls["LAB_RUN_REDIS_URL"], socket_timeout=3,
+                                      socket_connect_timeout=3,
+                                      retry=Retry(NoBackoff(), 0)) as client:  # fmt: skip
+                client.ping()
+        except redis.RedisError as exc:
+            result.error = RunError(
+                RunErrorKind.REDIS_LOST,
+                "The run's Redis stopped answering during the checks, so the checks after "
+                f"that could not judge your code. What happened: {str(exc).strip()[:300]}",
+            )
+            _not_judged(done, "Redis")
+
+
+def _not_judged(done: dict[str, CheckResult], what: str) -> None:
+    for check in done.values():
+        if check.status == "error":
+            check.message = f"Not judged: the run's {what} stopped answering during the run."
+
+
+_SAID: set[str] = set()
+
+
+def _say_missing(box: sandbox.Sandbox, emit: Listener) -> None:
+    """Once per process: which protection the sandbox could not set up here."""
+    for gap in box.missing:
+        if gap not in _SAID:
+            _SAID.add(gap)
+            message = f"Not confined: this machine cannot give your code {gap}."
+            print(message, file=sys.stderr, flush=True)
+            emit("warning", message)
+
+
+def _judge_limits(result: RunResult, box: sandbox.Sandbox | None, session: Session | None,
+                  run_dir: Path) -> None:  # fmt: skip
+    """Name the limit learner code hit (memory, CPU, processes), if it hit one."""
+    if box is None:
+        return
+    spec = box.spec()
+    service = session.services[0] if session is not None and session.services else None
+    for name in ("service.log", "worker.log", "migrations.log"):
+        log = run_dir / name
+        text = process.tail(log, 60) if log.exists() else ""
+        code = service.exit_code() if name == "service.log" and service else None
+        hit = sandbox.limit_hit(text, code, spec)
+        if hit is not None:
+            kind, message = hit
+            if name != "service.log":
+                message = message.replace("Your service", f"Your {name.split('.')[0]}")
+            result.error = RunError(kind, message, text)
+            return
 
 
 def _send(fd: int, line: str) -> None:

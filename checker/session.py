@@ -73,16 +73,26 @@ class Session:
         db_label: str | None = None,
         zygote: bool = True,
         without: frozenset[str] = frozenset(),
+        sandbox: Any = None,
     ) -> None:
         self.lab, self.workspace, self.state, self.run_dir = lab, Path(workspace), state, run_dir
         self.run_dir.mkdir(parents=True, exist_ok=True)
+        #: the run's ``checker.sandbox.Sandbox``: learner code (service, worker, migrations)
+        #: runs confined, from the sandbox's copy of the workspace when it needs one
+        self.sandbox = sandbox
+        self.sandbox_env: dict[str, str] = {}
+        if sandbox is not None:
+            self.workspace = sandbox.code_dir(self.workspace)
+            self.sandbox_env = sandbox.env()
         self.emit = emit or (lambda kind, payload: None)
         self.env = env if env is not None else base_env()
         self.db_label = db_label or (lab.id if lab is not None else "run")
         self.zygote = Zygote(state) if zygote and zygote_enabled() else None
         self.without = without  # sidecars (by key) a notebook leaves to the learner
         #: what the learner's service (and worker) get: DATABASE_URL, REDIS_URL, sinks...
-        self.service_env: dict[str, str] = dict(self.env)
+        #: (``LAB_SANDBOX`` tells process.py how to confine them; it is removed before
+        #: learner code sees the environment)
+        self.service_env: dict[str, str] = {**self.env, **self.sandbox_env}
         #: what the hidden checks get on top: LAB_RUN_DATABASE_URL, LAB_SINKS...
         self.checks_env: dict[str, str] = {}
         self.services: list[process.Service] = []
@@ -92,6 +102,8 @@ class Session:
         self.redis_url: str | None = None
         self._teardowns: list[Callable[[], None]] = []
         self._providers = None
+        if sandbox is not None:  # last of all: whatever learner code left running dies
+            self.on_close(sandbox.close)
 
     # ------------------------------------------------------------ teardowns
 
@@ -170,7 +182,7 @@ class Session:
         """A fresh database for this run, cloned from the lab's template (migrated by the
         workspace's own migrations when the lab has them); dropped at close."""
         from .migrations import migrated_template
-        from .services.databases import drop_stale_runs, ensure_template
+        from .services.databases import drop_stale_runs, ensure_template, with_database
 
         self.emit("phase", "PostgreSQL")
         admin = self.admin_url = self.providers.postgres.ensure()
@@ -179,35 +191,43 @@ class Session:
         ensure_template(admin, name, sql, on_progress=lambda m: self.emit("phase", m))
         if self.lab.migrations:  # the schema as the learner's migrations leave it
             name = migrated_template(
-                admin, name, self.workspace, self.lab.migrations, self.env,
+                admin, name, self.workspace, self.lab.migrations,
+                {**self.env, **self.sandbox_env},
                 migrate_log or self.run_dir / "migrations.log",
                 lambda m: self.emit("phase", m),
             )  # fmt: skip
-        url = self._create_database(admin, name)
+        db_name, url = self._create_database(admin, name)
         self.database_url = url
         self.service_env["DATABASE_URL"] = url
-        self.checks_env.update(LAB_RUN_DATABASE_URL=url, LAB_ADMIN_DATABASE_URL=admin)
+        # The service gets the run's own role; the checks observe as the admin.
+        self.checks_env.update(LAB_RUN_DATABASE_URL=with_database(admin, db_name),
+                               LAB_ADMIN_DATABASE_URL=admin)  # fmt: skip
         return url
 
-    def _create_database(self, admin: str, template: str) -> str:
-        """The one place a run's database (and, later, its role) is made and dropped."""
+    def _create_database(self, admin: str, template: str) -> tuple[str, str]:
+        """The one place a run's database and its role are made and dropped: (name, the
+        run role's URL)."""
         from .services.databases import create_run_database, drop_database
 
         db_name, url = create_run_database(admin, template, self.db_label)
         self.on_close(lambda: drop_database(admin, db_name))
-        return url
+        if self.sandbox is not None:
+            # Before the drop: learner processes still connected die first.
+            self.on_close(self.sandbox.close)
+        return db_name, url
 
     def redis(self) -> str:
         """An empty Redis database number of this run's own; flushed and freed at close."""
         from .services.redis_lease import RedisLease
 
         self.emit("phase", "Redis")
-        lease = RedisLease(self.providers.redis.ensure())
-        url = lease.acquire()
+        redis = self.providers.redis
+        lease = RedisLease(redis.ensure(), acl=getattr(redis, "acl_users", False))
+        url = lease.acquire()  # the run's own ACL user, where the server has ACLs
         self.on_close(lease.release)
         self.redis_url = url
         self.service_env["REDIS_URL"] = url
-        self.checks_env["LAB_RUN_REDIS_URL"] = url
+        self.checks_env["LAB_RUN_REDIS_URL"] = lease.url
         return url
 
     # ------------------------------------------------------------ the learner's service

@@ -29,6 +29,8 @@ import threading
 import time
 from pathlib import Path
 
+from . import sandbox
+
 PRELOAD = (
     "fastapi", "fastapi.routing", "fastapi.responses", "starlette.applications", "pydantic",
     "pydantic_settings", "sqlmodel", "sqlalchemy", "sqlalchemy.dialects.postgresql.psycopg",
@@ -43,7 +45,8 @@ MAX_SOCKET_PATH = 100
 def fingerprint() -> str:
     site = Path(sysconfig.get_paths()["purelib"])
     # sys.prefix, not sys.executable: `lab` (python3) and `python -m checker` share one.
-    parts = [sys.prefix, str(site.stat().st_mtime_ns), str(Path(__file__).stat().st_mtime_ns)]
+    ours = [Path(__file__), Path(sandbox.__file__)]  # what the server and its children run
+    parts = [sys.prefix, str(site.stat().st_mtime_ns), *(str(p.stat().st_mtime_ns) for p in ours)]
     return "|".join(parts)
 
 
@@ -110,9 +113,10 @@ class Zygote:
             self.stop(wait=False)
             with open(self.log, "ab") as log:
                 proc = subprocess.Popen(
-                    [sys.executable, "-m", "checker.zygote", str(self.dir)],
+                    [*sandbox.zygote_prefix(self.dir / "mnt"), sys.executable, "-m",
+                     "checker.zygote", str(self.dir)],
                     stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
-                    start_new_session=True, cwd=self.dir,
+                    start_new_session=True, cwd=self.dir, env=_server_env(),
                 )  # fmt: skip
             self.pidfile.write_text(f"{proc.pid} {fingerprint()}")
         # Reap it whenever it ends, so a long-lived caller (a notebook kernel, a test
@@ -121,14 +125,18 @@ class Zygote:
 
     def spawn(self, args: list[str], *, cwd: Path, env: dict[str, str], log_path: Path,
               memory_mb: int | None = None) -> int:  # fmt: skip
+        """Fork a service; under the run's sandbox (``LAB_SANDBOX`` in ``env``) the child
+        takes the run's uid and limits before it imports any learner code."""
+        spec = sandbox.Spec.from_env(env)
         reply = self._request(
             {
                 "op": "spawn",
                 "args": args,
                 "cwd": str(cwd),
-                "env": env,
+                "env": spec.learner_env(env) if spec else env,
                 "log": str(log_path),
                 "memory_mb": memory_mb,
+                "sandbox": spec.to_env() if spec else None,
             }  # fmt: skip
         )
         if "pid" not in reply:
@@ -159,6 +167,14 @@ class Zygote:
         self.pidfile.unlink(missing_ok=True)
         self.sock.unlink(missing_ok=True)
         return stopped
+
+
+def _server_env() -> dict[str, str]:
+    """The zygote's own environment: only what Python needs. Its children get the run's
+    environment from the request, but the block it was started with stays in their
+    memory: it must hold nothing of the caller's (admin URLs, LAB_* settings)."""
+    keep = ("PATH", "LANG", "LC_ALL", "LC_CTYPE", "PYTHONPATH", "VIRTUAL_ENV", "TZ")
+    return {k: os.environ[k] for k in keep if k in os.environ}
 
 
 class ForkedProcess:
@@ -226,7 +242,10 @@ def _child(req: dict) -> None:
         os.dup2(log, 2)
         os.closerange(3, 65536)
         os.chdir(req["cwd"])
-        if req.get("memory_mb"):
+        if req.get("sandbox"):
+            # The run's uid and limits, for good, before any learner code is imported.
+            sandbox.Spec(**json.loads(req["sandbox"])).become()
+        elif req.get("memory_mb"):
             import resource
 
             mb = int(req["memory_mb"])

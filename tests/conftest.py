@@ -88,14 +88,20 @@ def gone_within(pid: int, seconds: float = 5) -> bool:
 
 
 def our_processes(marker: str) -> list[str]:
-    """Processes whose command line or working dir mentions ``marker``."""
+    """Processes whose command line or working dir mentions ``marker``, and every
+    process of a run's sandbox uid (learner code may run from a copy of ``marker``)."""
     import psutil
 
+    from checker.sandbox import UID_BASE, UID_SLOTS
+
     found = []
-    for proc in psutil.process_iter(["cmdline", "pid"]):
+    for proc in psutil.process_iter(["cmdline", "pid", "uids", "status"]):
         try:
             cmd = " ".join(proc.info["cmdline"] or [])
-            if proc.pid != os.getpid() and (marker in cmd or marker in proc.cwd()):
+            boxed = UID_BASE <= proc.info["uids"].real < UID_BASE + UID_SLOTS
+            if proc.info["status"] == psutil.STATUS_ZOMBIE:
+                continue
+            if proc.pid != os.getpid() and (boxed or marker in cmd or marker in proc.cwd()):
                 found.append(f"{proc.pid}: {cmd}")
         except (psutil.NoSuchProcess, psutil.AccessDenied, psutil.ZombieProcess):
             continue

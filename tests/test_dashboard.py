@@ -30,7 +30,7 @@ from checker.catalog import Catalog
 from checker.grading.dashboard import instructor_password, student_token
 from checker.grading.gradebook import Gradebook, message_shape
 from checker.grading.sample import variants
-from checker.grading.signing import load_key, sign
+from checker.grading.signing import load_dashboard_secret, load_key, sign
 from checker.results import CheckResult, RunResult
 from checker.services.base import free_port
 
@@ -112,8 +112,11 @@ def dashboard(tmp_path_factory):
                 base / "dashboard.log"
             ).read_text()
             time.sleep(0.2)
-    yield {"url": base_url, "key": key, "crud": crud, "kinds": kinds, "wrong": wrong,
-           "wrong_checks": wrong_checks}  # fmt: skip
+    # The dashboard's secret is its own, never the signing key.
+    secret = load_dashboard_secret()
+    assert secret != key
+    yield {"url": base_url, "key": key, "secret": secret, "crud": crud, "kinds": kinds,
+           "wrong": wrong, "wrong_checks": wrong_checks}  # fmt: skip
     proc.terminate()
     proc.wait(timeout=10)
     os.environ.pop("LAB_INSTRUCTOR_HOME", None)
@@ -208,7 +211,7 @@ def test_instructor_sees_the_class_and_drills_down(dashboard, browser):
     page.click("button[type=submit]")
     assert "neither the instructor password" in page.locator("#error").inner_text()
     assert not _axe(page, "login")
-    page.fill("input[name=secret]", instructor_password(dashboard["key"]))
+    page.fill("input[name=secret]", instructor_password(dashboard["secret"]))
     page.click("button[type=submit]")
     page.wait_for_selector("#matrix")
     assert page.inner_text("header").startswith("Backend Lab")
@@ -283,7 +286,7 @@ def test_instructor_sees_the_class_and_drills_down(dashboard, browser):
 
 
 def test_failures_grouped_by_kind_and_exported(dashboard, browser):
-    page = _sign_in(browser, dashboard["url"], instructor_password(dashboard["key"]))
+    page = _sign_in(browser, dashboard["url"], instructor_password(dashboard["secret"]))
     page.goto(dashboard["url"] + "/failures?lab=crud")
     check = dashboard["wrong_checks"][0]
     section = page.locator(f"section.check[data-check={check}]")
@@ -312,7 +315,7 @@ def test_failures_grouped_by_kind_and_exported(dashboard, browser):
 
 def test_student_sees_only_their_own(dashboard, browser):
     url = dashboard["url"]
-    page = _sign_in(browser, url, student_token(dashboard["key"], "cy"))
+    page = _sign_in(browser, url, student_token(dashboard["secret"], "cy"))
     page.wait_for_selector("#labs")
     assert page.inner_text("#who") == "cy"
     assert page.inner_text("h1") == "Your labs"

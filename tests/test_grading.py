@@ -188,7 +188,8 @@ def test_grade_gives_every_submission_its_known_verdicts(graded):
     assert empty["status"] == "error" and empty["error"]["kind"] == "not_submitted"
     assert "student-tampered" in proc.stdout
     hog = json.loads((graded["out"] / "student-hog" / "crud.json").read_text())
-    assert hog["status"] == "error" and hog["error"]["kind"] == "service_start_failed"
+    assert hog["status"] == "error" and hog["error"]["kind"] == "memory_limit"
+    assert "more than 2 GB of memory" in hog["error"]["message"]
     assert "MemoryError" in hog["error"]["log_tail"]
 
 

@@ -75,12 +75,20 @@ def register(app: typer.Typer) -> None:
             ),
         ] = None,  # fmt: skip
         db: DbOpt = None,
-        memory_mb: Annotated[int, typer.Option(help="Address-space limit of a service.")] = 1024,
+        memory_mb: Annotated[int, typer.Option(help="Address-space limit of a service.")] = 2048,
         timeout: Annotated[
             float, typer.Option(help="Seconds the checks of one run may take.")
         ] = 120,
         json_: Annotated[
             bool, typer.Option("--json", help="Print the signed results as JSON.")
+        ] = False,
+        unsafe_no_sandbox: Annotated[
+            bool,
+            typer.Option(
+                "--unsafe-no-sandbox",
+                help="Grade even where learner code cannot be confined (see the docs' "
+                "security model): a submission could then change grades.",
+            ),
         ] = False,
     ) -> None:
         """Grade every lab of every submission with this course's own checker."""
@@ -99,6 +107,16 @@ def register(app: typer.Typer) -> None:
 
         if jobs < 1:
             raise UsageError("--jobs must be at least 1.")
+        from .. import sandbox
+
+        missing = sandbox.probe().missing()
+        if missing and not unsafe_no_sandbox:
+            raise UsageError(
+                "This machine cannot confine learner code: no "
+                + "; no ".join(missing)
+                + ". Grade where it can (as root, with util-linux), or accept the risk "
+                "with --unsafe-no-sandbox."
+            )
         catalog = Catalog()
         key = load_key()
         book = Gradebook(db)
@@ -244,9 +262,9 @@ def register(app: typer.Typer) -> None:
         import uvicorn
 
         from .dashboard import create_app, instructor_password
-        from .signing import load_key
+        from .signing import load_dashboard_secret
 
-        key = load_key()
+        key = load_dashboard_secret()  # never the signing key
         console.print(f"Dashboard on http://{host}:{port}/  ·  instructor password: "
                       f"[bold]{instructor_password(key)}[/]")  # fmt: skip
         console.print("[dim]A student's link: `lab dashboard-token STUDENT`.[/]")
@@ -258,6 +276,6 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Print a student's dashboard token (it shows only their own rows)."""
         from .dashboard import student_token
-        from .signing import load_key
+        from .signing import load_dashboard_secret
 
-        console.print(student_token(load_key(), student))
+        console.print(student_token(load_dashboard_secret(), student))

@@ -42,7 +42,7 @@ LEASE_TTL_MS = 4000
 
 @dataclass
 class Limits:
-    memory_mb: int = 1024  # address space of the learner's service
+    memory_mb: int = 2048  # address space of each learner process
     start_timeout_s: float = 20.0
     checks_timeout_s: float = 120.0
 
@@ -119,7 +119,7 @@ def grade_payload(student: str, lab_id: str, payload: bytes, limits: dict[str, A
             unpack(payload, tmp / lab.dirname)
         except (SubmissionError, tarfile.TarError) as exc:
             return not_graded(lab, student, "bad_submission", f"The submission was refused: {exc}")
-        os.environ["LAB_SERVICE_MEMORY_MB"] = str(lim.memory_mb)
+        os.environ["LAB_MEMORY_MB"] = str(lim.memory_mb)  # the sandbox's limit
         ws = Workspace(tmp / lab.dirname, f"{student}:{lab.dirname}")
         opts = runner.RunOptions(start_timeout_s=lim.start_timeout_s,
                                  checks_timeout_s=lim.checks_timeout_s)  # fmt: skip

@@ -8,10 +8,16 @@ use and kept in the instructor's state folder (``.lab/instructor/`` of the cours
 
 A learner can read a signed result but cannot change a score and keep the signature:
 `lab verify` recomputes the HMAC and compares in constant time.
+
+No learner process can read the key: learner code runs as another uid (checker/sandbox.py)
+and the instructor's folder is 0700, the key 0600. The dashboard's secrets (instructor
+password, student links, session cookies) come from a secret of their own
+(``dashboard.secret``): whoever learns the dashboard password learns nothing that signs.
 """
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import hmac
 import json
@@ -25,6 +31,7 @@ from ..paths import course_root, state_dir
 
 ALG = "HMAC-SHA256"
 KEY_FILE = "signing.key"
+DASHBOARD_FILE = "dashboard.secret"
 
 
 class VerifyError(LabError):
@@ -41,7 +48,17 @@ def instructor_dir() -> Path:
 
 
 def load_key(create: bool = True) -> bytes:
-    path = instructor_dir() / KEY_FILE
+    """The signing key (made on first use)."""
+    return _load(KEY_FILE, create)
+
+
+def load_dashboard_secret() -> bytes:
+    """The dashboard's secret, apart from the signing key (made on first use)."""
+    return _load(DASHBOARD_FILE, True)
+
+
+def _load(name: str, create: bool) -> bytes:
+    path = instructor_dir() / name
     if not path.exists():
         if not create:
             raise LabError(
@@ -49,9 +66,15 @@ def load_key(create: bool = True) -> bytes:
                 "that signed them (run `lab verify` where `lab grade` ran, or set "
                 "LAB_INSTRUCTOR_HOME to that folder)."
             )
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        # Written aside, then linked into place: a reader never sees a half-written key,
+        # and of two processes making it at once, one wins and both read the same.
+        tmp = path.with_name(f".{name}.{os.getpid()}.{secrets.token_hex(4)}")
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         with os.fdopen(fd, "w") as f:
             f.write(secrets.token_hex(32) + "\n")
+        with contextlib.suppress(FileExistsError):
+            os.link(tmp, path)
+        tmp.unlink()
     return bytes.fromhex(path.read_text().strip())
 
 

@@ -32,6 +32,12 @@ from .base import ServiceStatus, file_lock, redis_probe, reuse_or_free_port, tai
 
 PG_SYSTEM_USER = "embedded_postgres"
 
+HBA_MARK = "# Backend Lab: passwords v2"
+PG_HBA = f"""{HBA_MARK} (each run's role is no superuser: it must not log in as one)
+host all all 127.0.0.1/32 scram-sha-256
+host all all ::1/128 scram-sha-256
+"""
+
 # Settings for a disposable development server: durability traded for speed (a
 # learner's databases are recreated from templates on every run).
 PG_CONF = """
@@ -97,6 +103,25 @@ def _kill_strays(data_dir: Path, name: str) -> None:
             continue
 
 
+def _secret(path: Path) -> str:
+    """A password kept in ``path`` (0600), made on first use: written aside and linked
+    into place, so two processes starting at once read the same one, never half of it."""
+    try:
+        return path.read_text().strip()
+    except FileNotFoundError:
+        import secrets
+
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}")
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as f:
+            f.write(secrets.token_hex(16) + "\n")
+        with contextlib.suppress(FileExistsError):
+            os.link(tmp, path)
+        tmp.unlink()
+        return path.read_text().strip()
+
+
 class _AsUser:
     """Runs commands as the system user PostgreSQL needs when we are root."""
 
@@ -148,6 +173,8 @@ class EmbeddedPostgres:
         self.log = self.home / "server.log"
         self.lock = state / "postgres.lock"
         self.meta = state / "postgres.json"
+        self.secret = state / "postgres.secret"  # the admin's password (0600, root's)
+        self._secured = False
 
     # ---------------------------------------------------------------- state
 
@@ -173,21 +200,47 @@ class EmbeddedPostgres:
             return False
         return Path(data_dir).resolve() == self.data.resolve()
 
-    @staticmethod
-    def _url(port: int, database: str = "postgres") -> str:
-        return f"postgresql://postgres@127.0.0.1:{port}/{database}"
+    def _password(self) -> str:
+        return _secret(self.secret)
+
+    def _url(self, port: int, database: str = "postgres") -> str:
+        return f"postgresql://postgres:{self._password()}@127.0.0.1:{port}/{database}"
+
+    def _secure(self, port: int) -> None:
+        """Every connection proves its password (scram-sha-256), so a run's own role
+        cannot simply log in as the superuser. Done once per data dir (a server made
+        before this trusted every local connection)."""
+        if self._secured:
+            return
+        hba = self.data / "pg_hba.conf"
+        if HBA_MARK not in hba.read_text(errors="replace"):
+            import psycopg
+
+            with psycopg.connect(self._url(port), autocommit=True, connect_timeout=10) as c:
+                c.execute("ALTER SYSTEM SET scram_iterations = 256")  # runs make roles
+                c.execute("SELECT pg_reload_conf()")
+                c.execute(f"ALTER ROLE postgres PASSWORD '{self._password()}'")
+                for db in ("postgres", "template1"):  # the admin's only
+                    c.execute(f"REVOKE CONNECT, TEMPORARY ON DATABASE {db} FROM PUBLIC")
+                st = hba.stat()
+                hba.write_text(PG_HBA)
+                os.chown(hba, st.st_uid, st.st_gid)
+                c.execute("SELECT pg_reload_conf()")
+        self._secured = True
 
     # ---------------------------------------------------------------- life
 
     def ensure(self) -> str:
         port = self._running_port()
         if port:
+            self._secure(port)
             return self._url(port)
         with file_lock(self.lock):
             port = self._running_port()  # another process may have started it
-            if port:
-                return self._url(port)
-            return self._url(self._start())
+            if not port:
+                port = self._start()
+            self._secure(port)
+            return self._url(port)
 
     def _start(self) -> int:
         user = _AsUser()
@@ -282,6 +335,9 @@ class EmbeddedPostgres:
 class EmbeddedRedis:
     name = "redis"
     kind = "embedded"
+    #: The default user has a password only we know, so runs get ACL users of their own
+    #: (services/redis_lease.py).
+    acl_users = True
 
     def __init__(self, state: Path) -> None:
         self.home = state / "redis"
@@ -289,10 +345,13 @@ class EmbeddedRedis:
         self.log = self.home / "server.log"
         self.lock = state / "redis.lock"
         self.meta = state / "redis.json"
+        self.secret = state / "redis.secret"  # the default user's password (0600, root's)
 
-    @staticmethod
-    def _url(port: int, db: int = 0) -> str:
-        return f"redis://127.0.0.1:{port}/{db}"
+    def _password(self) -> str:
+        return _secret(self.secret)
+
+    def _url(self, port: int, db: int = 0) -> str:
+        return f"redis://:{self._password()}@127.0.0.1:{port}/{db}"
 
     def _running_port(self) -> int | None:
         try:
@@ -302,14 +361,24 @@ class EmbeddedRedis:
         return port if self._is_ours(port) else None
 
     def _is_ours(self, port: int) -> bool:
+        """Ours (its dir is our folder); a server of ours that still has no password
+        (just started, or started before passwords) gets one now, never on its command
+        line (which every user can read)."""
         import redis
 
-        try:
-            with redis_probe(self._url(port)) as client:
-                found = client.config_get("dir").get("dir")
-        except redis.RedisError:
-            return False
-        return bool(found) and Path(found).resolve() == self.home.resolve()
+        for url in (self._url(port), f"redis://127.0.0.1:{port}/0"):
+            try:
+                with redis_probe(url) as client:
+                    found = client.config_get("dir").get("dir")
+                    ours = bool(found) and Path(found).resolve() == self.home.resolve()
+                    if ours:  # (a user with no password accepts any: so set it anyway)
+                        client.execute_command("CONFIG", "SET", "requirepass", self._password())
+                    return ours
+            except (redis.AuthenticationError, redis.ResponseError):
+                continue  # a password is set (or not): try the other way
+            except redis.RedisError:
+                return False
+        return False
 
     def ensure(self) -> str:
         port = self._running_port()

@@ -120,7 +120,10 @@ class Helper:
         self.log_path = run_dir / f"{stem}.log"
         self.port_file.unlink(missing_ok=True)
         argv = [sys.executable, "-m", module, *args, "--port-file", str(self.port_file)]
-        self.proc = process.ManagedProcess(argv, cwd=cwd, env=env, log_path=self.log_path)
+        # Our own code: never in the run's sandbox (a supervisor confines what it starts).
+        self.proc = process.ManagedProcess(
+            argv, cwd=cwd, env=env, log_path=self.log_path, trusted=True
+        )
         self.proc.start()
         self._ports: dict[str, int] | None = None
 

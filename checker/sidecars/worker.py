@@ -44,6 +44,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+from .. import sandbox
 from .base import (
     ControlHandler,
     Exports,
@@ -111,6 +112,8 @@ class Supervisor:
         self.queues, self.imports, self.log = queues, imports, log
         self.proc: subprocess.Popen | None = None
         self.starts = 0
+        self.ns_pid: int | None = None
+        self.started_at = 0.0
         self.lock = threading.Lock()
 
     def start(self) -> int:
@@ -119,10 +122,16 @@ class Supervisor:
                 return self.proc.pid
             args = [sys.executable, "-m", "checker.sidecars.worker", "run", "--queues",
                     ",".join(self.queues)] + [f"--import={m}" for m in self.imports]  # fmt: skip
+            # The learner's worker runs in the run's sandbox (the supervisor does not).
+            args, env, confine = sandbox.wrap(args, dict(os.environ))
+            # In its own PID namespace the worker is pid 1 there (and registers so).
+            self.ns_pid = 1 if args[:1] == ["unshare"] else None
+            self.started_at = time.time()
             with open(self.log, "ab") as log:
                 self.proc = subprocess.Popen(
-                    args, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT
-                )
+                    args, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
+                    env=env, preexec_fn=confine,
+                )  # fmt: skip
             self.starts += 1
             return self.proc.pid
 
@@ -147,7 +156,7 @@ class Supervisor:
             return {
                 "pid": proc.pid if proc else None,
                 "alive": alive,
-                "ready": alive and _registered(proc.pid),
+                "ready": alive and _registered(self.ns_pid or proc.pid, self.started_at),
                 "starts": self.starts,
                 "exit_code": None if proc is None or alive else proc.returncode,
             }
@@ -165,11 +174,13 @@ def _connection():
     return redis.Redis.from_url(os.environ["REDIS_URL"], socket_timeout=5)
 
 
-def _registered(pid: int) -> bool:
+def _registered(pid: int, since: float) -> bool:
+    """A worker with ``pid`` born since ``since`` (not a killed one's registration)."""
     from rq import Worker
 
     with contextlib.suppress(Exception), _connection() as conn:
-        return any(w.pid == pid for w in Worker.all(connection=conn))
+        return any(w.pid == pid and (w.birth_date is None or w.birth_date.timestamp() > since - 2)
+                   for w in Worker.all(connection=conn))  # fmt: skip
     return False
 
 
