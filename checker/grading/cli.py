@@ -49,8 +49,8 @@ def register(app: typer.Typer) -> None:
         rep = build(course_root(), out, force=force)
         console.print(f"[green]Student edition written to {rep.out}[/] ({rep.files} files, "
                       f"labs: {', '.join(rep.labs)})")  # fmt: skip
-        console.print(f"  left out: solutions/, tests/, benchmarks/, checker/grading/, "
-                      f"{rep.bugs_removed} [[bugs]] tables (their mutations show the fixes)", markup=False)  # fmt: skip
+        console.print(f"  left out: solutions/ (with {rep.bugs_files} bugs.toml: their mutations "
+                      "show the fixes), tests/, benchmarks/, checker/grading/", markup=False)  # fmt: skip
         for lab, ids in rep.hidden_checks.items():
             console.print(f"  grading-only checks of {lab}: {', '.join(ids)} (run by `lab grade`)")
 
