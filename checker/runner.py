@@ -21,7 +21,7 @@ import shutil
 import subprocess
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -91,7 +91,7 @@ def _new_run_dir(state: Path, lab: Lab) -> Path:
 def template_for(lab: Lab) -> tuple[str, list[str]]:
     """The template database's name and the SQL that builds it (from the trusted checks)."""
     sql = [(lab.checks_path / rel).read_text(encoding="utf-8") for rel in lab.template_sql]
-    name = f"{TEMPLATE_PREFIX}{lab.id.replace('-', '_')}_{fingerprint(*sql)}"
+    name = f"{TEMPLATE_PREFIX}{lab.checks_package}_{fingerprint(*sql)}"
     return name, sql
 
 
@@ -125,7 +125,7 @@ class _Checks:
     starts, then waits for ``go`` (with the run's URLs) on a pipe of its own."""
 
     def __init__(self, lab: Lab, workspace: Workspace, env: dict[str, str], opts: RunOptions,
-                 run_dir: Path) -> None:  # fmt: skip
+                 run_dir: Path, only: frozenset[str] = frozenset()) -> None:  # fmt: skip
         self.log = run_dir / "checks.log"
         events_read, events_write = os.pipe()
         go_read, self.go_fd = os.pipe()
@@ -137,6 +137,7 @@ class _Checks:
             "LAB_WORKSPACE": str(workspace.path),
             "LAB_ID": lab.id,
             "LAB_CHECK_ORDER": ",".join(c.id for c in lab.checks),
+            "LAB_ONLY_CHECKS": ",".join(sorted(only)),
             "LAB_HTTP_TIMEOUT": str(opts.http_timeout_s),
             "LAB_SERVICE_LOG": str(run_dir / "service.log"),
         }
@@ -285,8 +286,14 @@ def run(
     state: Path,
     options: RunOptions | None = None,
     listener: Listener | None = None,
+    only: Collection[str] = (),
 ) -> RunResult:
+    """Run the lab's checks against ``workspace``. ``only`` runs just those check ids
+    (the self-verification's mutants); the others are reported as skipped."""
     opts = options or RunOptions.from_env()
+    subset = frozenset(only)
+    if unknown := subset - {c.id for c in lab.checks}:
+        raise ValueError(f"not checks of {lab.id}: {sorted(unknown)}")
     emit = listener or (lambda kind, payload: None)
     t0 = time.monotonic()
     result = RunResult(lab=lab.id, target=workspace.target, started_at=_now())
@@ -298,7 +305,7 @@ def run(
     try:
         with process.interrupts_raise():
             env = _base_env()
-            res.checks = _Checks(lab, workspace, env, opts, run_dir)
+            res.checks = _Checks(lab, workspace, env, opts, run_dir, subset)
             migrate = None
             if lab.migrations:
 
@@ -342,6 +349,7 @@ def run(
                 _collect(
                     result, res.checks, res.service, by_id, done, emit,
                     deadline=time.monotonic() + opts.checks_timeout_s,
+                    skipped=set(by_id) - subset if subset else set(),
                 )  # fmt: skip
                 if result.error is None and not res.service.alive():
                     code = res.service.exit_code()
@@ -364,7 +372,10 @@ def run(
     # -- every check of the manifest gets a verdict, in manifest order ------------
     for check in lab.checks:
         got = done.get(check.id)
-        if got is None:
+        if got is None and subset and check.id not in subset:
+            got = CheckResult(check.id, check.title, "skip", check.points,
+                              "Not run: this run checks only some of the lab's checks.")  # fmt: skip
+        elif got is None:
             why = (
                 "Not run: the service could not be started."
                 if result.error and result.error.kind.startswith("service")
@@ -389,7 +400,7 @@ def _send(fd: int, line: str) -> None:
         os.close(fd)
 
 
-def _collect(result, checks, service, by_id, done, emit, *, deadline) -> None:
+def _collect(result, checks, service, by_id, done, emit, *, deadline, skipped=()) -> None:
     events, proc = checks.events, checks.proc
     collected: list[str] | None = None
     finished = False
@@ -443,7 +454,7 @@ def _collect(result, checks, service, by_id, done, emit, *, deadline) -> None:
         )
     else:
         for cid in by_id:
-            if cid not in collected and cid not in done:
+            if cid not in collected and cid not in done and cid not in skipped:
                 done[cid] = CheckResult(
                     cid, by_id[cid].title, "error", by_id[cid].points,
                     "This check has no hidden test in this version of Backend Lab.",
