@@ -3,8 +3,8 @@
 What a learner gets: the labs (starter code, tasks, public tests), the notebooks, the
 docs, and the checker with the hidden checks they may run. Left out: solutions/ (with
 each lab's bugs.toml, whose mutations spell out the fixes), the project's own tests
-(scenarios show the fixes), the instructor side (``checker/grading``), benchmarks and CI,
-and the test file of every check marked ``visibility = "after_grading"``. Such a check
+(scenarios show the fixes), the instructor's and the authors' tools (``checker/grading``,
+``checker/authoring``), benchmarks and CI, and the test file of every check marked ``visibility = "after_grading"``. Such a check
 keeps its manifest entry (its name, points and hints); without its test the edition's
 own runs leave it out, and only `lab grade`, with the instructor's checker, runs it.
 
@@ -27,7 +27,7 @@ from ..errors import UsageError
 #: Top-level paths that never ship (instructor material).
 LEFT_OUT_TOP = ("solutions", "tests", "benchmarks", ".ci", ".github", "test-artifacts")
 #: Paths inside the course that never ship.
-LEFT_OUT_PATHS = ("checker/grading",)
+LEFT_OUT_PATHS = ("checker/grading", "checker/authoring")
 SKIP_PARTS = {".lab", ".venv", "venv", "__pycache__", ".git", ".pytest_cache", ".ruff_cache",
               "site", "build", "dist", ".ipynb_checkpoints"}  # fmt: skip
 __all__ = ["Release", "checks_of_file", "release"]
