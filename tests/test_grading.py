@@ -357,3 +357,12 @@ def test_jobs_carry_only_the_learners_regular_files(tmp_path: Path):
     with pytest.raises(tarfile.TarError):
         unpack(buf.getvalue(), tmp_path / "evil2")
     assert not (tmp_path / "escape.py").exists()
+
+
+def test_a_lab_named_twice_is_graded_once(tmp_path: Path):
+    from checker.grading.grade import discover
+
+    (tmp_path / "subs" / "ada").mkdir(parents=True)
+    shutil.copytree(ROOT / "labs" / "01-crud", tmp_path / "subs" / "ada" / "01-crud")
+    tasks = discover(tmp_path / "subs", Catalog(ROOT), tmp_path / "work", ["crud", "crud"])
+    assert [(t.student, t.lab.id) for t in tasks] == [("ada", "crud")]
