@@ -170,3 +170,11 @@ def test_the_solution_overlay_leaves_bugs_toml_out_of_the_workspace():
     with compose(lab) as ws:
         assert not (ws.path / "bugs.toml").exists()
     assert lab.bugs_path not in lab.solution_files()
+
+
+def test_dev_check_finds_nothing_wrong_in_the_course():
+    from checker.authoring.devcheck import dev_check
+
+    reports = dev_check(ROOT)
+    assert [r.lab for r in reports] == Catalog(ROOT).ids()
+    assert {r.lab: r.problems for r in reports if r.problems} == {}
