@@ -246,3 +246,15 @@ def test_every_lab_has_scenarios_of_both_kinds():
             for p in (SCENARIOS / lab.id).glob("*/scenario.toml")
         ]
         assert kinds.count("wrong") >= 4 and kinds.count("valid") >= 2, lab.id
+
+
+def test_a_run_of_some_checks_runs_only_those(fixture_course: Path):
+    lab = Catalog(fixture_course).get("hello")
+    with compose(lab) as ws:
+        result = runner.run(lab, ws, state=state_dir(ROOT), only={"greets"})
+    assert result.error is None, result.error
+    assert {c.id: c.status for c in result.checks} == {
+        "greets": "pass", "stores_in_db": "skip", "uses_redis": "skip",
+    }  # fmt: skip
+    with pytest.raises(ValueError, match="nope"):
+        runner.run(lab, ws, state=state_dir(ROOT), only={"nope"})
