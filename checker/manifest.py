@@ -332,7 +332,10 @@ def _explain(path: Path, text: str, model: type[BaseModel], exc: ValidationError
     elif kind == "literal_error":
         field = str(next((p for p in reversed(loc) if isinstance(p, str)), ""))
         what = {"services": "service", "faults": "fault"}.get(field, "value")
-        problem = f"unknown {what} {_show(err['input'])} (known: {ctx.get('expected')})"
+        choices = re.findall(r"'([^']*)'", str(ctx.get("expected", "")))
+        close = difflib.get_close_matches(str(err["input"]), choices, n=1, cutoff=0.6)
+        guess = f" Did you mean {close[0]!r}?" if close else ""
+        problem = f"unknown {what} {_show(err['input'])}.{guess} Known: {', '.join(choices)}."
         if field == "visibility":
             problem = f"{_show(err['input'])} is not one of {list(VISIBILITIES)}"
     elif kind == "value_error":
