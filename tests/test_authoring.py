@@ -133,3 +133,10 @@ def test_dev_check_names_what_is_wrong(course: Path, path: str, edit, words: str
         file.write_text(before)
     assert proc.returncode == 1, proc.stdout + proc.stderr
     assert words in proc.stdout, proc.stdout
+
+
+@pytest.mark.parametrize("verb", [["new"], ["dev"], ["dev", "check"]])
+def test_the_authors_verbs_have_help(verb):
+    res = lab_cli(*verb, "--help")
+    assert res.returncode == 0, res.stderr
+    assert "Usage: lab " in res.stdout and len(res.stdout.strip().splitlines()) > 3

@@ -366,3 +366,21 @@ def test_a_lab_named_twice_is_graded_once(tmp_path: Path):
     shutil.copytree(ROOT / "labs" / "01-crud", tmp_path / "subs" / "ada" / "01-crud")
     tasks = discover(tmp_path / "subs", Catalog(ROOT), tmp_path / "work", ["crud", "crud"])
     assert [(t.student, t.lab.id) for t in tasks] == [("ada", "crud")]
+
+
+@pytest.mark.parametrize(
+    "verb",
+    [
+        ["release"],
+        ["grade"],
+        ["worker"],
+        ["gradebook", "export"],
+        ["verify"],
+        ["dashboard"],
+        ["dashboard-token"],
+    ],  # fmt: skip
+)
+def test_every_instructor_verb_has_help(verb):
+    res = lab_cli(*verb, "--help")
+    assert res.returncode == 0, res.stderr
+    assert "Usage: lab " in res.stdout and len(res.stdout.strip().splitlines()) > 3
