@@ -385,6 +385,13 @@ def notebook(
     raise typer.Exit(serve(root, _state(), port, browser))
 
 
+try:  # the authors' commands; the student edition ships without checker/authoring
+    from .authoring.cli import register as _register_author_commands
+except ImportError:  # pragma: no cover - exercised by the student edition
+    pass
+else:
+    _register_author_commands(app)
+
 try:  # the instructor's commands; the student edition ships without checker/grading
     from .grading.cli import register as _register_instructor_commands
 except ImportError:  # pragma: no cover - exercised by the student edition

@@ -9,7 +9,9 @@ Migrating a million rows (building an index) takes seconds, so the result is kep
 migrated clone becomes a template of its own, named after the base template and a
 fingerprint of the migration files (alembic.ini and everything in its script folder).
 The next run with the same migrations clones it directly; an edit to any migration
-builds a new one and drops the previous one of that lab.
+builds a new one. Only the newest ``KEEP_MIGRATED`` of a base are kept: runs of different
+migrations at once (the self-verification's scenarios, a grading batch) each find their
+own template still there while they clone it, instead of one dropping the other's.
 
 While the upgrade runs on the data, the same migrations also make a round trip on an
 empty database of their own (checker.migration_roundtrip: upgrade, downgrade to the
@@ -44,6 +46,7 @@ from .services.databases import (
 )
 
 MIGRATE_TIMEOUT_S = 180.0
+KEEP_MIGRATED = 4  # migrated templates kept per base template (newest first)
 
 
 class MigrationFailed(LabError):
@@ -124,19 +127,26 @@ def migrated_template(
             except BaseException:
                 drop_database(admin_url, scratch)
                 raise
-            # Older migrated copies of this base are a previous version of the migrations.
-            stale = conn.execute(
-                "SELECT datname FROM pg_database WHERE datname LIKE %s AND datname <> %s",
-                (prefix.replace("_", r"\_") + "%", name),
-            ).fetchall()
-            for (old,) in stale:
-                drop_database(admin_url, old)
             # The run role that ran the migrations hands its objects over, then goes.
             seal(admin_url, scratch, builder=scratch)
             conn.execute(f"ALTER DATABASE {_ident(scratch)} RENAME TO {_ident(name)}")
+            drop_older_migrated(admin_url, conn, prefix)
             return name
         finally:
             conn.execute("SELECT pg_advisory_unlock(%s)", (key,))
+
+
+def drop_older_migrated(admin_url: str, conn, prefix: str, keep: int = KEEP_MIGRATED) -> list[str]:
+    """Drop all but the ``keep`` newest migrated templates named ``prefix...`` (database
+    oids grow with creation, so the newest are the ones runs are cloning now)."""
+    rows = conn.execute(
+        "SELECT datname FROM pg_database WHERE datname LIKE %s ORDER BY oid DESC",
+        (prefix.replace("_", r"\_") + "%",),
+    ).fetchall()
+    dropped = [old for (old,) in rows[keep:]]
+    for old in dropped:
+        drop_database(admin_url, old)
+    return dropped
 
 
 def _upgrade(workspace: Path, config: str, env: dict[str, str], log_path: Path) -> None:

@@ -22,7 +22,7 @@ import shutil
 import subprocess
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -114,7 +114,8 @@ class _Checks:
     starts, then waits for ``go`` (with the run's URLs) on a pipe of its own."""
 
     def __init__(self, lab: Lab, workspace: Workspace, env: dict[str, str], opts: RunOptions,
-                 run_dir: Path, seed: int = 0) -> None:  # fmt: skip
+                 run_dir: Path, seed: int = 0,
+                 only: frozenset[str] = frozenset()) -> None:  # fmt: skip
         self.log = run_dir / "checks.log"
         events_read, events_write = os.pipe()
         go_read, self.go_fd = os.pipe()
@@ -126,6 +127,7 @@ class _Checks:
             "LAB_WORKSPACE": str(workspace.path),
             "LAB_ID": lab.id,
             "LAB_CHECK_ORDER": ",".join(c.id for c in lab.checks),
+            "LAB_ONLY_CHECKS": ",".join(sorted(only)),
             "LAB_HTTP_TIMEOUT": str(opts.http_timeout_s),
             "LAB_SERVICE_LOG": str(run_dir / "service.log"),
             "LAB_SEED": str(seed),
@@ -181,8 +183,14 @@ def run(
     state: Path,
     options: RunOptions | None = None,
     listener: Listener | None = None,
+    only: Collection[str] = (),
 ) -> RunResult:
+    """Run the lab's checks against ``workspace``. ``only`` runs just those check ids
+    (the self-verification's mutants); the others are reported as skipped."""
     opts = options or RunOptions.from_env()
+    subset = frozenset(only)
+    if unknown := subset - {c.id for c in lab.checks}:
+        raise ValueError(f"not checks of {lab.id}: {sorted(unknown)}")
     emit = listener or (lambda kind, payload: None)
     t0 = time.monotonic()
     result = RunResult(lab=lab.id, target=workspace.target, started_at=_now())
@@ -199,7 +207,7 @@ def run(
             # Nothing here tells a check from a person: the service sees what
             # `lab notebook` gives (no LAB_ENV, no variable only checks set).
             env = base_env()
-            checks = _Checks(lab, workspace, env, opts, run_dir, result.seed)
+            checks = _Checks(lab, workspace, env, opts, run_dir, result.seed, subset)
             try:
                 # Learner code runs confined, in a copy of its folder (checker/sandbox.py);
                 # the session closes the sandbox (killing what is left) before the drop.
@@ -221,6 +229,7 @@ def run(
                         _collect(
                             result, checks, session, by_id, done, emit,
                             deadline=time.monotonic() + opts.checks_timeout_s,
+                            skipped=set(by_id) - subset if subset else set(),
                         )  # fmt: skip
                         _blame_lost_services(result, done, session.checks_env)
                         crashed = session.crashed() if result.error is None else None
@@ -257,7 +266,10 @@ def run(
     # -- every check of the manifest gets a verdict, in manifest order ------------
     for check in lab.checks:
         got = done.get(check.id)
-        if got is None:
+        if got is None and subset and check.id not in subset:
+            got = CheckResult(check.id, check.title, "skip", check.points,
+                              "Not run: this run checks only some of the lab's checks.")  # fmt: skip
+        elif got is None:
             why = (
                 "Not run: the service could not be started."
                 if result.error and RunErrorKind(result.error.kind).service_not_started
@@ -362,7 +374,7 @@ def _send(fd: int, line: str) -> None:
         os.close(fd)
 
 
-def _collect(result, checks, session, by_id, done, emit, *, deadline) -> None:
+def _collect(result, checks, session, by_id, done, emit, *, deadline, skipped=()) -> None:
     events, proc = checks.events, checks.proc
     collected: list[str] | None = None
     finished = False
@@ -416,7 +428,7 @@ def _collect(result, checks, session, by_id, done, emit, *, deadline) -> None:
         )
     else:
         for cid in by_id:
-            if cid not in collected and cid not in done:
+            if cid not in collected and cid not in done and cid not in skipped:
                 done[cid] = CheckResult(
                     cid, by_id[cid].title, "error", by_id[cid].points,
                     "This check has no hidden test in this version of Backend Lab.",

@@ -38,7 +38,7 @@ def template_for(lab: Any) -> tuple[str, list[str]]:
     from .services.databases import TEMPLATE_PREFIX, fingerprint
 
     sql = [(lab.checks_path / rel).read_text(encoding="utf-8") for rel in lab.template_sql]
-    return f"{TEMPLATE_PREFIX}{lab.id.replace('-', '_')}_{fingerprint(*sql)}", sql
+    return f"{TEMPLATE_PREFIX}{lab.checks_package}_{fingerprint(*sql)}", sql
 
 
 def base_env(**extra: str) -> dict[str, str]:

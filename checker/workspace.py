@@ -16,6 +16,7 @@ from pathlib import Path
 
 from .catalog import Lab, Mutation
 from .errors import WorkspaceError
+from .manifest import BUGS_FILE
 
 #: How results name a run of the reference solution (the progress store leaves them out).
 REFERENCE_SUFFIX = " + solution"
@@ -90,7 +91,8 @@ def compose(
         layers.append(lab.solution_path)
     layers.extend(overlays)
     for layer in layers:
-        shutil.copytree(layer, dest, ignore=IGNORE, dirs_exist_ok=True)
+        ignore = _solution_ignore if layer == lab.solution_path else IGNORE
+        shutil.copytree(layer, dest, ignore=ignore, dirs_exist_ok=True)
     for m in mutations:
         try:
             apply_mutation(dest, m)
@@ -101,6 +103,14 @@ def compose(
         f"{_relative(lab.path, lab.root)}{REFERENCE_SUFFIX}" if solution else "composed"
     )
     return Workspace(dest, name, temporary=True)
+
+
+def _solution_ignore(folder: str, names: list[str]) -> set[str]:
+    """The solution overlay's own bugs.toml (authors' data) never lands in a workspace."""
+    skip = set(IGNORE(folder, names))
+    if BUGS_FILE in names and Path(folder).parent.name == "solutions":
+        skip.add(BUGS_FILE)
+    return skip
 
 
 def apply_mutation(root: Path, m: Mutation) -> None:

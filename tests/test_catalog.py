@@ -14,6 +14,7 @@ from checker.workspace import compose
 from .conftest import FIXTURE_COURSE, ROOT
 
 GOOD = (FIXTURE_COURSE / "labs" / "01-hello" / "lab.toml").read_text()
+BUGS = (FIXTURE_COURSE / "solutions" / "01-hello" / "bugs.toml").read_text()
 
 
 def test_the_course_has_labs_and_they_load():
@@ -44,10 +45,14 @@ def test_every_mutation_applies_exactly_once_to_the_solution(lab):
                 assert m.replace in (ws.path / m.file).read_text()
 
 
-def _write(tmp_path: Path, text: str) -> Path:
+def _write(tmp_path: Path, text: str, bugs: str | None = None) -> Path:
     lab_dir = tmp_path / "labs" / "01-hello"
     lab_dir.mkdir(parents=True)
     (lab_dir / "lab.toml").write_text(text)
+    if bugs is not None:
+        solution = tmp_path / "solutions" / "01-hello"
+        solution.mkdir(parents=True)
+        (solution / "bugs.toml").write_text(bugs)
     return lab_dir
 
 
@@ -65,11 +70,6 @@ def _write(tmp_path: Path, text: str) -> Path:
             "required",
         ),
         (lambda t: t.replace("points = 2", 'points = "two"'), "checks[0].points", "integer"),
-        (
-            lambda t: t.replace('checks = ["greets"]', 'checks = ["nope"]'),
-            "bugs[0].checks",
-            "not a check",
-        ),
         (
             lambda t: t.replace('services = ["postgres", "redis"]', 'services = ["mysql"]'),
             "services",
@@ -138,3 +138,76 @@ def test_kind_hints_are_validated(tmp_path, bad, words):
         load_lab(_write(tmp_path, text))
     assert info.value.field.startswith("checks[0].kind_hints.")
     assert words in info.value.message
+def _refused(lab_dir: Path) -> ManifestError:
+    with pytest.raises(ManifestError) as info:
+        load_lab(lab_dir)
+    return info.value
+
+
+def test_an_unknown_key_is_refused_with_its_line_and_a_guess(tmp_path):
+    text = GOOD.replace('hint = "Commit the session."', 'hnts = "Commit the session."')
+    err = _refused(_write(tmp_path, text))
+    line = text.splitlines().index('hnts = "Commit the session."') + 1
+    assert err.field == "checks[1].hnts"
+    assert f"lab.toml:{line}," in err.message
+    assert "Did you mean 'hints'?" in err.message
+
+
+def test_a_misspelt_top_level_key_is_refused_too(tmp_path):
+    err = _refused(_write(tmp_path, GOOD.replace("minutes = 1", "minuts = 1")))
+    assert err.field == "minuts" and "Did you mean 'minutes'?" in err.message
+
+
+def test_planted_bugs_in_the_learners_folder_are_refused(tmp_path):
+    err = _refused(_write(tmp_path, GOOD + "\n" + BUGS.split("format_version = 1", 1)[1]))
+    assert err.field == "bugs" and "solutions/NN-id/bugs.toml" in err.message
+
+
+def test_bugs_come_from_the_solutions_bugs_toml(tmp_path):
+    assert load_lab(_write(tmp_path / "a", GOOD)).bugs == ()  # a student edition
+    lab = load_lab(_write(tmp_path / "b", GOOD, BUGS))
+    assert [b.id for b in lab.bugs] == ["wrong-status"]
+    assert lab.expected_starter_failures() == {"greets"}
+
+
+@pytest.mark.parametrize(
+    ("edit", "field", "words"),
+    [
+        (
+            lambda t: t.replace('checks = ["greets"]', 'checks = ["nope"]'),
+            "bugs[0].checks",
+            "not a check",
+        ),
+        (
+            lambda t: t.replace('checks = ["greets"]', "checks = []"),
+            "bugs[0].checks",
+            "must name the checks",
+        ),
+        (
+            lambda t: t.replace('replace = "status_code=418"', 'replace = "x", fle = "y"'),
+            "bugs[0].mutations[0].fle",
+            "not a known key",
+        ),
+        (lambda t: t.replace("summary", "sumary"), "bugs[0].sumary", "Did you mean 'summary'"),
+    ],  # fmt: skip
+)
+def test_malformed_bugs_files_name_the_file_and_the_field(tmp_path, edit, field, words):
+    err = _refused(_write(tmp_path, GOOD, edit(BUGS)))
+    assert err.field == field and words in err.message
+    assert str(tmp_path / "solutions" / "01-hello" / "bugs.toml") in err.message
+
+
+def test_the_solution_overlay_leaves_bugs_toml_out_of_the_workspace():
+    lab = Catalog(ROOT).get("crud")
+    assert lab.bugs_path.is_file()
+    with compose(lab) as ws:
+        assert not (ws.path / "bugs.toml").exists()
+    assert lab.bugs_path not in lab.solution_files()
+
+
+def test_dev_check_finds_nothing_wrong_in_the_course():
+    from checker.authoring.devcheck import dev_check
+
+    reports = dev_check(ROOT)
+    assert [r.lab for r in reports] == Catalog(ROOT).ids()
+    assert {r.lab: r.problems for r in reports if r.problems} == {}

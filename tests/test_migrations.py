@@ -71,3 +71,31 @@ def test_a_hanging_migration_is_stopped(monkeypatch):
     assert result.error is not None and result.error.kind == "migrations_failed"
     assert "did not finish in time" in result.error.message
     assert not left, "the hanging migration was left running"
+
+
+def test_only_older_migrated_templates_are_dropped():
+    """Runs of different migrations at once each keep their template: building one drops
+    only those beyond the newest KEEP_MIGRATED of the base, never a fresh one."""
+    import psycopg
+
+    from checker.migrations import KEEP_MIGRATED, drop_older_migrated
+    from checker.services import providers
+    from checker.services.databases import drop_database
+
+    admin = providers(state_dir(ROOT)).postgres.ensure()
+    prefix = "lab_tpl_selftest_m"
+    names = [f"{prefix}{i:02d}" for i in range(KEEP_MIGRATED + 2)]
+    with psycopg.connect(admin, autocommit=True) as conn:
+        try:
+            for name in names:  # oldest first
+                conn.execute(f'DROP DATABASE IF EXISTS "{name}"')
+                conn.execute(f'CREATE DATABASE "{name}"')
+            dropped = drop_older_migrated(admin, conn, prefix)
+            left = {r[0] for r in conn.execute(
+                "SELECT datname FROM pg_database WHERE datname LIKE 'lab\\_tpl\\_selftest\\_m%'"
+            )}  # fmt: skip
+        finally:
+            for name in names:
+                drop_database(admin, name)
+    assert sorted(dropped) == names[:2]
+    assert left == set(names[2:])

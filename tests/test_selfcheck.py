@@ -3,55 +3,98 @@
 * the reference solution passes every check;
 * the starter fails exactly the checks its planted bugs name (plus bonus checks);
 * each planted bug alone, re-planted into the solution by its mutation, fails exactly
-  the checks named for it;
+  the checks named for it. The mutant runs only those checks plus one smoke check (the
+  lab's first other check, which must still pass): the solution's run has already
+  shown every other check passing on the same code. ``LAB_SELFCHECK_FULL=1`` runs every
+  check against every mutant instead;
 * every scenario in tests/scenarios/<lab>/ (known-wrong fixes, cheats that try to pass
   without doing the work, and valid alternative fixes) gets its golden verdicts. A
   scenario is a ``scenario.toml`` (description, base, kind: wrong | cheat | valid,
   ``[expected]`` verdicts, and optionally ``[kinds]``: the failure kind a failing check
-  must name) with whole files under ``files/`` and/or ``[[edits]]`` (file, find,
-  replace: ``find`` must occur exactly once), applied on top of its base.
+  must name, whose hint the result must carry) with whole files under ``files/`` and/or
+  ``[[edits]]`` (file, find, replace: ``find`` must occur exactly once), applied on top
+  of its base.
 
 ``LAB_RERUNS=N`` runs each case N times and requires identical verdicts (the flakiness
 mode; CI uses 1).
+
+The cases of the correctness labs (``PARALLEL_LABS``: no check of theirs compares
+timings) run ``LAB_SELFCHECK_JOBS`` (default 2) at a time, each run in a process of its
+own on the session's servers (as `lab grade -j 2` does): the first such test starts all
+the selected ones, and each test then judges its own case's verdicts. The labs whose
+checks compare speeds run one case at a time, alone. ``LAB_SELFCHECK_JOBS=1`` runs
+everything one at a time.
 """
 
 from __future__ import annotations
 
+import contextlib
+import json
 import os
+import subprocess
+import sys
 import tomllib
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
 
 from checker import runner
-from checker.catalog import Catalog, Lab, Mutation
+from checker.catalog import Bug, Catalog, Lab, Mutation
 from checker.paths import state_dir
 from checker.workspace import Workspace, compose
 
 from .conftest import ROOT
 
 RERUNS = int(os.environ.get("LAB_RERUNS", "1"))
+FULL = os.environ.get("LAB_SELFCHECK_FULL", "") not in ("", "0")
 LABS = Catalog(ROOT).labs
 SCENARIOS = ROOT / "tests" / "scenarios"
+JOBS = int(os.environ.get("LAB_SELFCHECK_JOBS", "2"))
+#: Labs whose checks judge behaviour only (no timing ratio): their cases may share the
+#: two cores. A lab that compares speeds or waits on timers stays out.
+PARALLEL_LABS = {"crud", "auth", "idempotency"}
 
 pytestmark = pytest.mark.slow
 
 
-def verdicts(lab: Lab, ws: Workspace, kinds: dict[str, str] | None = None) -> dict[str, str]:
-    """The check statuses of RERUNS runs, which must all agree. With ``kinds``, also the
-    failure kind of those checks (and the hint the manifest maps to it), every run."""
-    seen: list[dict[str, str]] = []
+Runs = list[dict]  # per run: {"error": str | None, "checks": {id: [status, message, kind, hint]}}
+
+
+def _run_here(lab: Lab, ws: Workspace, only: set[str] | None) -> Runs:
+    runs = []
     for _ in range(RERUNS):
-        result = runner.run(lab, ws, state=state_dir(ROOT))
-        assert result.error is None, f"the run could not be judged: {result.error}"
-        seen.append({c.id: c.status for c in result.checks})
+        result = runner.run(lab, ws, state=state_dir(ROOT), only=only or ())
+        runs.append({
+            "error": str(result.error) if result.error else None,
+            "checks": {c.id: [c.status, c.message, c.kind, c.hint] for c in result.checks},
+        })  # fmt: skip
+    return runs
+
+
+def _run_apart(lab: Lab, ws: Workspace, only: set[str] | None) -> Runs:
+    """The same runs in a process of its own (tests/selfcheck_run.py)."""
+    proc = subprocess.run(
+        [sys.executable, "-m", "tests.selfcheck_run", lab.id, str(ws.path), ws.target,
+         ",".join(sorted(only or ())), str(RERUNS)],
+        cwd=ROOT, capture_output=True, text=True, timeout=300 * RERUNS,
+    )  # fmt: skip
+    if proc.returncode != 0:
+        return [{"error": f"the case's process failed:\n{proc.stderr[-3000:]}", "checks": {}}]
+    return json.loads(proc.stdout.strip().splitlines()[-1])
+
+
+def judged(runs: Runs, only: set[str] | None = None) -> dict[str, str]:
+    """The check statuses of the runs (of the checks in ``only``, if given), which must
+    all agree."""
+    seen: list[dict[str, str]] = []
+    for run in runs:
+        assert run["error"] is None, f"the run could not be judged: {run['error']}"
+        seen.append({cid: c[0] for cid, c in run["checks"].items() if not only or cid in only})
         if seen[0] != seen[-1]:
-            why = {c.id: c.message for c in result.checks if c.status != seen[0].get(c.id)}
+            why = {cid: c[1] for cid, c in run["checks"].items() if c[0] != seen[0].get(cid)}
             pytest.fail(f"verdicts differ between reruns:\n{seen[0]}\n{seen[-1]}\n{why}")
-        for c in result.checks:
-            if kinds and c.id in kinds:
-                assert c.kind == kinds[c.id], f"{c.id}: kind {c.kind!r} ({c.message})"
-                assert c.hint == lab.check(c.id).hint_for(c.kind), f"{c.id}: hint of its kind"
     return seen[0]
 
 
@@ -59,15 +102,112 @@ def failing(v: dict[str, str]) -> set[str]:
     return {cid for cid, status in v.items() if status != "pass"}
 
 
-@pytest.mark.parametrize("lab", LABS, ids=lambda lab: lab.id)
-def test_solution_passes_every_check(lab):
-    with compose(lab) as ws:
-        assert failing(verdicts(lab, ws)) == set()
+# ---------------------------------------------------------------- the cases
+
+Case = tuple[Callable[[], contextlib.AbstractContextManager[Workspace]], set[str] | None]
+
+
+def solution_case(lab: Lab) -> Case:
+    return (lambda: compose(lab)), None
+
+
+def starter_case(lab: Lab) -> Case:
+    return (lambda: Workspace(lab.path, "starter")), None
+
+
+def bug_case(lab: Lab, bug: Bug) -> Case:
+    smoke = smoke_check(lab, bug)
+    only = None if FULL else {*bug.checks, *([smoke] if smoke else [])}
+    return (lambda: compose(lab, mutations=bug.mutations)), only
+
+
+def smoke_check(lab: Lab, bug: Bug) -> str | None:
+    """The lab's first check the bug must leave passing: it proves the mutant still
+    runs and answers, so its named checks fail for the bug's reason, not a crash."""
+    return next((c.id for c in lab.checks if c.id not in bug.checks and not c.bonus), None)
+
+
+def scenario_case(lab: Lab, case: Path) -> Case:
+    spec = tomllib.loads((case / "scenario.toml").read_text())
+    overlays = [case / "files"] if (case / "files").is_dir() else []
+    edits = [Mutation(e["file"], e["find"], e["replace"]) for e in spec.get("edits", [])]
+    base = spec.get("base", "solution")
+    return (
+        lambda: compose(lab, solution=base == "solution", overlays=overlays, mutations=edits)
+    ), None
+
+
+def _case_of(item: pytest.Item) -> tuple[Lab, Case] | None:
+    """The case a collected test of this module runs, if its lab runs in parallel."""
+    params = getattr(getattr(item, "callspec", None), "params", {})
+    lab = params.get("lab")
+    if item.module.__name__ != __name__ or lab is None or lab.id not in PARALLEL_LABS:
+        return None
+    makers = {
+        "test_solution_passes_every_check": lambda: solution_case(lab),
+        "test_starter_fails_exactly_its_planted_bugs": lambda: starter_case(lab),
+        "test_each_planted_bug_alone_is_caught": lambda: bug_case(lab, params["bug"]),
+        "test_scenario_matches_its_golden_verdicts": lambda: scenario_case(lab, params["case"]),
+    }
+    make = makers.get(item.originalname)
+    return (lab, make()) if make else None
+
+
+@pytest.fixture(scope="module")
+def prefetched(request: pytest.FixtureRequest) -> Iterator[dict[str, Runs]]:
+    """The runs of every selected case of the parallel labs, JOBS at a time."""
+    jobs: dict[str, tuple[Lab, Case]] = {}
+    if JOBS > 1:
+        for item in request.session.items:
+            found = _case_of(item)
+            if found:
+                jobs[item.nodeid] = found
+    done: dict[str, Runs] = {}
+
+    def one(lab: Lab, case: Case) -> Runs:
+        workspace, only = case
+        try:
+            with workspace() as ws:
+                return _run_apart(lab, ws, only)
+        except Exception as exc:  # reported by the case's own test, not by all of them
+            return [{"error": f"{type(exc).__name__}: {exc}", "checks": {}}]
+
+    with ThreadPoolExecutor(max_workers=max(JOBS, 1)) as pool:
+        futures = {nodeid: pool.submit(one, lab, case) for nodeid, (lab, case) in jobs.items()}
+        for nodeid, fut in futures.items():
+            done[nodeid] = fut.result()
+    yield done
+
+
+def verdicts(request: pytest.FixtureRequest, lab: Lab, case: Case,
+             kinds: dict[str, str] | None = None) -> dict[str, str]:  # fmt: skip
+    """The case's verdicts; with ``kinds``, every run must also name those failure kinds
+    and carry the hint the manifest maps to each."""
+    workspace, only = case
+    runs = request.getfixturevalue("prefetched").get(request.node.nodeid)
+    if runs is None:
+        with workspace() as ws:
+            runs = _run_here(lab, ws, only)
+    got = judged(runs, only)
+    for run in runs:
+        for cid, kind in (kinds or {}).items():
+            _, message, got_kind, hint = run["checks"][cid]
+            assert got_kind == kind, f"{cid}: kind {got_kind!r} ({message})"
+            assert hint == lab.check(cid).hint_for(kind), f"{cid}: the hint of its kind"
+    return got
+
+
+# ---------------------------------------------------------------- the tests
 
 
 @pytest.mark.parametrize("lab", LABS, ids=lambda lab: lab.id)
-def test_starter_fails_exactly_its_planted_bugs(lab):
-    v = verdicts(lab, Workspace(lab.path, "starter"))
+def test_solution_passes_every_check(request, lab):
+    assert failing(verdicts(request, lab, solution_case(lab))) == set()
+
+
+@pytest.mark.parametrize("lab", LABS, ids=lambda lab: lab.id)
+def test_starter_fails_exactly_its_planted_bugs(request, lab):
+    v = verdicts(request, lab, starter_case(lab))
     expected = lab.expected_starter_failures()
     assert failing(v) == expected, (
         f"unexpected failures: {sorted(failing(v) - expected)}; "
@@ -80,9 +220,11 @@ def test_starter_fails_exactly_its_planted_bugs(lab):
     [(lab, bug) for lab in LABS for bug in lab.bugs],
     ids=lambda x: getattr(x, "id", None),
 )
-def test_each_planted_bug_alone_is_caught(lab, bug):
-    with compose(lab, mutations=bug.mutations) as ws:
-        v = verdicts(lab, ws)
+def test_each_planted_bug_alone_is_caught(request, lab, bug):
+    case = bug_case(lab, bug)
+    v = verdicts(request, lab, case)
+    only = case[1]
+    assert only is None or set(v) == only, f"checks run: {sorted(v)}"
     assert failing(v) == set(bug.checks), (
         f"bug {bug.id}: expected exactly {sorted(bug.checks)} to fail, got {sorted(failing(v))}"
     )
@@ -95,7 +237,7 @@ def _scenarios():
 
 
 @pytest.mark.parametrize(("lab", "case"), list(_scenarios()))
-def test_scenario_matches_its_golden_verdicts(lab: Lab, case: Path):
+def test_scenario_matches_its_golden_verdicts(request, lab: Lab, case: Path):
     spec = tomllib.loads((case / "scenario.toml").read_text())
     assert spec["kind"] in ("wrong", "cheat", "valid")
     expected = spec["expected"]
@@ -104,12 +246,8 @@ def test_scenario_matches_its_golden_verdicts(lab: Lab, case: Path):
         assert set(expected.values()) == {"pass"}, "a valid alternative passes everything"
     else:
         assert "fail" in expected.values(), "a known-wrong fix or a cheat fails something"
-    overlays = [case / "files"] if (case / "files").is_dir() else []
-    edits = [Mutation(e["file"], e["find"], e["replace"]) for e in spec.get("edits", [])]
-    assert overlays or edits, "a scenario changes something"
-    base = spec.get("base", "solution")
-    with compose(lab, solution=base == "solution", overlays=overlays, mutations=edits) as ws:
-        got = verdicts(lab, ws, spec.get("kinds"))
+    assert (case / "files").is_dir() or spec.get("edits"), "a scenario changes something"
+    got = verdicts(request, lab, scenario_case(lab, case), spec.get("kinds"))
     assert got == expected, f"{spec['description']}: got {got}"
 
 
@@ -120,4 +258,16 @@ def test_every_lab_has_scenarios_of_every_kind(lab):
     ]
     assert kinds.count("wrong") >= 4, "at least 4 known-wrong fixes"
     assert kinds.count("valid") >= 2, "at least 2 valid alternatives"
-    assert kinds.count("cheat") >= 3, "at least 3 cheats (issue 13: canned, snapshot, decoy...)"
+    assert kinds.count("cheat") >= 3, "at least 3 cheats (canned answers, snapshots, decoys...)"
+
+
+def test_a_run_of_some_checks_runs_only_those(fixture_course: Path):
+    lab = Catalog(fixture_course).get("hello")
+    with compose(lab) as ws:
+        result = runner.run(lab, ws, state=state_dir(ROOT), only={"greets"})
+    assert result.error is None, result.error
+    assert {c.id: c.status for c in result.checks} == {
+        "greets": "pass", "stores_in_db": "skip", "uses_redis": "skip",
+    }  # fmt: skip
+    with pytest.raises(ValueError, match="nope"):
+        runner.run(lab, ws, state=state_dir(ROOT), only={"nope"})

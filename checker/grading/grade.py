@@ -102,7 +102,8 @@ def _clone(repo: str, dest: Path, base: Path) -> str | None:
 def discover(submissions: Path, catalog: Catalog, workdir: Path,
              labs: list[str] | None = None) -> list[Task]:  # fmt: skip
     """Every (student, lab) of the submissions, in a stable order."""
-    chosen = [catalog.get(i) for i in labs] if labs else catalog.labs
+    # Each lab once, whatever the command line repeats (`--lab crud --lab crud`).
+    chosen = [catalog.get(i) for i in dict.fromkeys(labs)] if labs else catalog.labs
     students: list[tuple[str, Path | None, str | None]] = []
     if submissions.is_file():
         with submissions.open(newline="", encoding="utf-8") as f:

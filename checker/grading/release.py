@@ -1,12 +1,14 @@
 """`lab release --out DIR`: the student edition of the course.
 
 What a learner gets: the labs (starter code, tasks, public tests), the notebooks, the
-docs, and the checker with the hidden checks they may run. Left out: solutions/, the
-project's own tests (scenarios show the fixes), the instructor side
-(``checker/grading``), benchmarks and CI, every ``[[bugs]]`` table of every lab.toml
-(their mutations spell out the fixes), and every check marked
-``visibility = "after_grading"``: its manifest entry and its test file. Those run only
-under `lab grade`, with the instructor's own checker.
+docs, and the checker with the hidden checks they may run. Left out: solutions/ (with
+each lab's bugs.toml, whose mutations spell out the fixes), the project's own tests
+(scenarios show the fixes), the instructor's and the authors' tools (``checker/grading``,
+``checker/authoring``), benchmarks and CI, and the test file of every check marked ``visibility = "after_grading"``. Such a check
+keeps its manifest entry (its name, points and hints); without its test the edition's
+own runs leave it out, and only `lab grade`, with the instructor's checker, runs it.
+
+It is a plain path filter: every file that ships is copied byte for byte.
 
 The files come from ``git ls-files`` when the course is a git checkout (so nothing
 untracked, generated or secret leaks), else from a walk that skips state and caches.
@@ -14,24 +16,21 @@ untracked, generated or secret leaks), else from a walk that skips state and cac
 
 from __future__ import annotations
 
-import ast
-import re
 import shutil
 import subprocess
-import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ..catalog import Catalog, Lab, load_lab
+from ..catalog import Catalog, Lab, checks_of_file, load_lab
 from ..errors import UsageError
 
 #: Top-level paths that never ship (instructor material).
 LEFT_OUT_TOP = ("solutions", "tests", "benchmarks", ".ci", ".github", "test-artifacts")
 #: Paths inside the course that never ship.
-LEFT_OUT_PATHS = ("checker/grading",)
+LEFT_OUT_PATHS = ("checker/grading", "checker/authoring")
 SKIP_PARTS = {".lab", ".venv", "venv", "__pycache__", ".git", ".pytest_cache", ".ruff_cache",
               "site", "build", "dist", ".ipynb_checkpoints"}  # fmt: skip
-_HEADER = re.compile(r"^\s*\[")
+__all__ = ["Release", "checks_of_file", "release"]
 
 
 @dataclass
@@ -39,7 +38,7 @@ class Release:
     out: Path
     files: int = 0
     labs: list[str] = field(default_factory=list)
-    bugs_removed: int = 0
+    bugs_files: int = 0  # solutions/*/bugs.toml left out with solutions/
     hidden_checks: dict[str, list[str]] = field(default_factory=dict)  # lab -> check ids
     removed_check_files: list[str] = field(default_factory=list)
 
@@ -66,73 +65,6 @@ def _ships(rel: Path) -> bool:
     return not (rel.suffix in (".pyc", ".key") or rel.name.startswith(".env"))
 
 
-def checks_of_file(path: Path) -> set[str]:
-    """The check ids a hidden-check file implements: ``test_<id>`` functions, or a
-    ``@pytest.mark.check("<id>")`` marker (the same rule the pytest plugin uses)."""
-    tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
-    ids: set[str] = set()
-    for node in ast.walk(tree):
-        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef) and node.name.startswith(
-            "test_"
-        ):
-            marked = None
-            for dec in node.decorator_list:
-                call = dec if isinstance(dec, ast.Call) else None
-                if (call and isinstance(call.func, ast.Attribute) and call.func.attr == "check"
-                        and call.args and isinstance(call.args[0], ast.Constant)):  # fmt: skip
-                    marked = str(call.args[0].value)
-            ids.add(marked or node.name.removeprefix("test_"))
-    return ids
-
-
-def _multiline_state(line: str, quote: str | None) -> str | None:
-    """The multi-line string (\'\'\' or \"\"\") open after ``line``, given the one open
-    before it: a line like ``["a", "b"]`` inside a mutation's text is no table header."""
-    i = 0
-    while i < len(line):
-        if quote is None and line[i] == "#":
-            break
-        for q in ("'''", '"""'):
-            if line.startswith(q, i) and quote in (None, q):
-                quote = None if quote else q
-                i += 2
-                break
-        i += 1
-    return quote
-
-
-def student_manifest(text: str, hidden: set[str]) -> tuple[str, int]:
-    """lab.toml without its [[bugs]] tables and without the hidden checks' [[checks]]
-    tables; comments directly above a removed table go with it. Returns (text, bugs)."""
-    blocks: list[list[str]] = [[]]
-    quote: str | None = None  # the multi-line string we are inside, if any
-    for line in text.splitlines(keepends=True):
-        starts_table = quote is None and _HEADER.match(line)
-        quote = _multiline_state(line, quote)
-        if starts_table:
-            current = blocks[-1]
-            lead: list[str] = []
-            while current and (current[-1].strip() == "" or current[-1].lstrip().startswith("#")):
-                lead.insert(0, current.pop())
-            blocks.append(lead + [line])
-        else:
-            blocks[-1].append(line)
-    kept, bugs = [blocks[0]], 0
-    for block in blocks[1:]:
-        header = next(line for line in block if _HEADER.match(line)).strip()
-        body = "".join(line for line in block if not line.lstrip().startswith("#"))
-        if header == "[[bugs]]":
-            bugs += 1
-            continue
-        if header == "[[checks]]":
-            data = tomllib.loads(body.replace("[[checks]]", "", 1))
-            if data.get("id") in hidden:
-                continue
-        kept.append(block)
-    out = "".join("".join(b) for b in kept).rstrip() + "\n"
-    return out, bugs
-
-
 def release(root: Path, out: Path, *, force: bool = False) -> Release:
     root = root.resolve()
     out = out.resolve()
@@ -156,7 +88,7 @@ def release(root: Path, out: Path, *, force: bool = False) -> Release:
         if not hidden:
             continue
         rep.hidden_checks[lab.id] = sorted(hidden)
-        folder = checks_src / lab.id.replace("-", "_")
+        folder = checks_src / lab.checks_package
         for f in sorted(folder.glob("test_*.py")):
             ids = checks_of_file(f)
             if ids and ids <= hidden:
@@ -170,7 +102,7 @@ def release(root: Path, out: Path, *, force: bool = False) -> Release:
                     "file of their own, so the student edition can leave it out."
                 )
 
-    manifests = {lab.manifest.relative_to(root): lab for lab in labs}
+    rep.bugs_files = sum(1 for lab in labs if lab.bugs_path.is_file())
     out.mkdir(parents=True, exist_ok=True)
     for rel in _tracked(root):
         if rel_out is not None and (rel == rel_out or rel_out in rel.parents):
@@ -179,23 +111,22 @@ def release(root: Path, out: Path, *, force: bool = False) -> Release:
             continue
         dest = out / rel
         dest.parent.mkdir(parents=True, exist_ok=True)
-        if rel in manifests:
-            lab = manifests[rel]
-            hidden = set(rep.hidden_checks.get(lab.id, ()))
-            text, bugs = student_manifest((root / rel).read_text(encoding="utf-8"), hidden)
-            dest.write_text(text, encoding="utf-8")
-            rep.bugs_removed += bugs
-        else:
-            shutil.copy2(root / rel, dest)
+        shutil.copy2(root / rel, dest)
         rep.files += 1
     _verify(out, labs)
     return rep
 
 
 def _verify(out: Path, labs: list[Lab]) -> None:
-    """The edition's manifests load, keep every visible check, and name no hidden one."""
+    """The edition's labs load without their bugs and run exactly the visible checks."""
     for lab in labs:
         shipped = load_lab(out / "labs" / lab.dirname, out)
         visible = [c.id for c in lab.checks if c.visibility != "after_grading"]
-        if [c.id for c in shipped.checks] != visible or shipped.bugs:
-            raise AssertionError(f"release: {lab.dirname}/lab.toml was not rewritten correctly")
+        if shipped.bugs or (out / "solutions").exists():
+            raise AssertionError(f"release: the planted bugs of {lab.id} shipped")
+        if [c.id for c in shipped.checks if c.id in visible] != visible:
+            raise AssertionError(f"release: visible checks of {lab.id} went missing")
+        folder = out / "checker" / "checks" / lab.checks_package
+        shipped_tests = set().union(*(checks_of_file(f) for f in folder.glob("test_*.py")))
+        if (shipped_tests - set(visible)) & {c.id for c in lab.checks}:
+            raise AssertionError(f"release: a grading-only check of {lab.id} shipped its test")

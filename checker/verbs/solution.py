@@ -14,9 +14,7 @@ def reference_diff(lab: Lab, learner: Path | None = None) -> str:
         raise UsageError(f"This edition of the course has no reference solution for {lab.id!r}.")
     learner = learner or lab.path
     chunks = []
-    for ref in sorted(p for p in lab.solution_path.rglob("*") if p.is_file()):
-        if "__pycache__" in ref.parts:
-            continue
+    for ref in lab.solution_files():
         rel = ref.relative_to(lab.solution_path)
         mine = learner / rel
         a = mine.read_text(encoding="utf-8").splitlines(keepends=True) if mine.exists() else []
