@@ -127,7 +127,7 @@ def test_a_check_maps_failure_kinds_to_their_own_hints(tmp_path):
 
 @pytest.mark.parametrize(
     ("bad", "words"),
-    [('Wrong_Status = "x"', "kebab-case"), ('wrong-status = ""', "none empty")],
+    [('Wrong_Status = "x"', "kebab-case"), ('wrong-status = ""', "must not be empty")],
 )
 def test_kind_hints_are_validated(tmp_path, bad, words):
     text = GOOD.replace(
@@ -136,8 +136,10 @@ def test_kind_hints_are_validated(tmp_path, bad, words):
     )
     with pytest.raises(ManifestError) as info:
         load_lab(_write(tmp_path, text))
-    assert info.value.field.startswith("checks[0].kind_hints.")
+    assert info.value.field.startswith("checks[0].kind_hints")
     assert words in info.value.message
+
+
 def _refused(lab_dir: Path) -> ManifestError:
     with pytest.raises(ManifestError) as info:
         load_lab(lab_dir)

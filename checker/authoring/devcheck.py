@@ -18,7 +18,7 @@ from ..catalog import Lab, implemented_checks, load_lab
 from ..errors import ManifestError, UnknownLab
 
 #: The self-verification wants at least this many scenarios of each kind per lab.
-MIN_SCENARIOS = {"wrong": 4, "valid": 2}
+MIN_SCENARIOS = {"wrong": 4, "cheat": 3, "valid": 2}
 
 
 @dataclass
@@ -154,7 +154,7 @@ def _check_scenarios(lab: Lab, rep: Report) -> None:
         rep.problems.append(f"no scenarios folder {_rel(folder, lab.root)}")
         return
     declared = {c.id for c in lab.checks}
-    kinds = {"wrong": 0, "valid": 0}
+    kinds = dict.fromkeys(MIN_SCENARIOS, 0)
     for spec_path in sorted(folder.glob("*/scenario.toml")):
         name = spec_path.parent.name
         try:
@@ -164,7 +164,7 @@ def _check_scenarios(lab: Lab, rep: Report) -> None:
             continue
         kind = spec.get("kind")
         if kind not in kinds:
-            rep.problems.append(f"scenario {name}: kind must be 'wrong' or 'valid', not {kind!r}")
+            rep.problems.append(f"scenario {name}: kind must be 'wrong', 'cheat' or 'valid', not {kind!r}")
             continue
         kinds[kind] += 1
         expected = spec.get("expected", {})
