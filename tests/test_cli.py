@@ -147,9 +147,11 @@ def test_hint_follows_the_kind_of_failure(course):
     assert greets["kind"] == "wrong-status"
     assert greets["hint"] == "It answers, with a teapot's status."
     assert "teapot" in lab_cli("check", "hello").stdout
+    # `lab check` showed the kind's first hint; `lab hint` goes on from there: the kind's
+    # next hint, then the check's general ones.
     first, second = lab_cli("hint", "hello"), lab_cli("hint", "hello")
-    assert "Hint 1/2" in first.stdout and "teapot" in first.stdout
-    assert "Hint 2/2" in second.stdout and "200 means OK" in second.stdout
+    assert "Hint 2/4" in first.stdout and "200 means OK" in first.stdout
+    assert "Hint 3/4" in second.stdout and "Which status says" in second.stdout
 
 
 def test_reset_asks_backs_up_and_restores(course):
