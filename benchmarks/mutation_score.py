@@ -48,7 +48,15 @@ DOC_KWARGS = {"responses", "openapi_extra", "include_in_schema", "description", 
 DOC_NAMES = {"IDEMPOTENCY_KEY_PARAMETER"}
 
 #: (lab, file, line, operator) -> why the mutant cannot be told apart from the solution.
-EQUIVALENT: dict[tuple[str, str, int, str], str] = {}
+EQUIVALENT: dict[tuple[str, str, int, str], str] = {
+    ("caching", "app/core/cache.py", 35, "const"): "one immediate retry of a Redis call: the "
+    "same answers, still well within the outage bound",
+    ("caching", "app/core/cache.py", 53, "drop"): "a hit falls through to the leader's "
+    "double check, which returns the same hit (two more Redis calls, no SQL)",
+    ("caching", "app/core/cache.py", 94, "drop"): "a log line only",
+    ("idempotency", "app/api/routes/payments.py", 54, "kwarg:detail"): "the 422's detail "
+    "text only (the status and problem+json shape stay)",
+}
 
 _COMPARE = {
     ast.Eq: ast.NotEq, ast.NotEq: ast.Eq, ast.Lt: ast.GtE, ast.GtE: ast.Lt,
