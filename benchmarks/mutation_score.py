@@ -54,6 +54,13 @@ EQUIVALENT: dict[tuple[str, str, int, str], str] = {
     ("caching", "app/core/cache.py", 53, "drop"): "a hit falls through to the leader's "
     "double check, which returns the same hit (two more Redis calls, no SQL)",
     ("caching", "app/core/cache.py", 94, "drop"): "a log line only",
+    ("load-testing", "locustfile.py", 18, "const"): "a longer pause between pages",
+    ("load-testing", "locustfile.py", 30, "const"): "another weight: the weights still differ",
+    ("load-testing", "locustfile.py", 35, "const"): "another weight: the weights still differ",
+    ("load-testing", "locustfile.py", 33, "drop"): "no stock step: the journey still reaches "
+    "the 3 endpoints the task asks for (list, book, order)",
+    ("load-testing", "locustfile.py", 38, "drop"): "no stock step: the journey still reaches "
+    "the 3 endpoints the task asks for (list, book, order)",
     ("idempotency", "app/api/routes/payments.py", 54, "kwarg:detail"): "the 422's detail "
     "text only (the status and problem+json shape stay)",
 }

@@ -256,6 +256,14 @@ def test_locustfile_realistic(workspace: Path, base_url: str, load, measure):
             f"Locust's statistics show {len(ungrouped)} rows that differ only by an id "
             f"({', '.join(ungrouped[:3])}...); expected them grouped under one name with name=.",
         )
+    failing = [e for e in run.endpoints if e.requests and e.failures == e.requests]
+    if failing:
+        rows = ", ".join(f"{e.method} {e.name}" for e in failing[:3])
+        fail(
+            "requests-fail",
+            f"Every request of these rows failed: {rows}. A load test of error answers "
+            "measures nothing: check the URLs and bodies your tasks send.",
+        )
     # What the run really did, whatever its tasks and rows are called: the endpoints
     # (method and path) that answered it. A run too short to show the journey (a slow
     # service answers a handful of requests in a few seconds) is judged by the requests
