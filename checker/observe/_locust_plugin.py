@@ -6,13 +6,19 @@ Every ``LAB_LOCUST_INTERVAL`` seconds it appends one JSON line to the file named
 latency percentiles of that interval alone (not a sliding window), so the checker can
 show live progress and a notebook can plot a run over time. The final statistics come
 from locust's own ``--json-file``, written once the run is over.
+
+Each sample also lists the endpoints answered so far (``"endpoints"``: ``"GET /books/{}"``,
+the method and the path actually requested, each segment with a digit shown as ``{}``),
+whatever names the locustfile gave its rows: what a run really exercised.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import re
 import time
+from urllib.parse import urlsplit
 
 import gevent
 from locust import events
@@ -28,6 +34,17 @@ def _percentile(histogram: dict[int, int], count: int, q: float) -> int:
         if seen >= q * count:
             return ms
     return max(histogram)
+
+
+_ENDPOINTS: set[str] = set()
+_ID_SEGMENT = re.compile(r"/[^/]*\d[^/]*")
+
+
+@events.request.add_listener
+def _record_endpoint(request_type, exception=None, url=None, response=None, **_kwargs):
+    if exception is None and url:
+        path = _ID_SEGMENT.sub("/{}", urlsplit(str(url)).path).rstrip("/") or "/"
+        _ENDPOINTS.add(f"{request_type} {path}")
 
 
 @events.init.add_listener
@@ -61,6 +78,7 @@ def _start_progress(environment, **_kwargs):
                     "p95_ms": _percentile(delta, count, 0.95),
                     "p99_ms": _percentile(delta, count, 0.99),
                     "cpu_s": round(time.process_time(), 3),
+                    "endpoints": sorted(_ENDPOINTS),
                 }
                 out.write(json.dumps(sample) + "\n")
                 out.flush()

@@ -5,9 +5,20 @@ from __future__ import annotations
 import time
 
 from checker.observe.redis import keyspace
+from checker.services.redis_lease import LEASE_KEY
 
 # Transaction control and session settings are not "reading the database".
 _NOT_WORK = r"^\s*(BEGIN|COMMIT|ROLLBACK|SET|SHOW|SAVEPOINT|RELEASE|DISCARD|RESET|DEALLOCATE)\b"
+
+#: The seeded catalog: 600 books in six genres; 2,000 customers, each leaning towards
+#: the genre ``customer % 6`` names (seed.sql).
+BOOKS = 600
+GENRES = ["fantasy", "science-fiction", "mystery", "history", "poetry", "cooking"]
+CUSTOMERS = 2000
+#: Books each check may change, drawn per run: apart, so no check meets another's edit
+#: (books 1 and 7 are read by others).
+BOOKS_UPDATED = range(20, 310)
+BOOKS_DURING_OUTAGE = range(310, BOOKS + 1)
 
 #: The pages that cache, with the headers they need.
 READS = [
@@ -51,9 +62,15 @@ def count_statements(db, action, *, reading: str | None = None, attempts: int = 
     raise RuntimeError("pg_stat_statements kept evicting entries: no count could be taken")
 
 
+def cache_keys(redis) -> dict:
+    """Every key of the run's Redis database but the run's own lease: whatever the
+    service stored, whatever its name (even one that looks like rq's or ours)."""
+    return {name: key for name, key in keyspace(redis, ignore=()).items() if name != LEASE_KEY}
+
+
 def clear_cache(redis) -> int:
     """Delete every cache entry of the run (never the run's own lease key)."""
-    keys = list(keyspace(redis))
+    keys = list(cache_keys(redis))
     if keys:
         redis.delete(*keys)
     return len(keys)

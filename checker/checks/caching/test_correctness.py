@@ -2,48 +2,82 @@
 
 from __future__ import annotations
 
-from _helpers import clear_cache
+from _helpers import BOOKS_UPDATED, CUSTOMERS, GENRES, clear_cache
 
-BOOK = 7  # read by no other check
+from checker.verdict import fail
 
 
-def test_update_invalidates(http):
-    path = f"/books/{BOOK}"
-    first = http.get(path)
-    assert first.status_code == 200, f"GET {path} answered {first.status_code}; expected 200"
-    http.get(path)  # now it is cached, if the service caches it
-    book = first.json()
-    change = {"price_cents": book["price_cents"] + 100, "title": book["title"] + " (2nd ed.)"}
-    r = http.patch(path, json=change)
-    assert r.status_code == 200, f"PATCH {path} answered {r.status_code}; expected 200"
-    after = http.get(path).json()
-    stale = {k: after.get(k) for k, v in change.items() if after.get(k) != v}
-    assert not stale, (
-        f"after PATCH {path} set {change}, GET {path} still answered "
-        f"{stale}: the cached copy kept the old values"
-    )
+def _get_ok(http, path: str, headers: dict | None = None):
+    r = http.get(path, headers=headers or {})
+    assert r.status_code == 200, f"GET {path} answered {r.status_code}; expected 200"
+    return r
+
+
+def test_update_invalidates(http, rng):
+    # Several books, and each field of the PATCH alone: an invalidation that only runs
+    # for one field (or one book) is caught.
+    for book_id in rng.sample(BOOKS_UPDATED, 2):
+        path = f"/books/{book_id}"
+        book = _get_ok(http, path).json()
+        _get_ok(http, path)  # now it is cached, if the service caches it
+        for change in (
+            {"price_cents": book["price_cents"] + rng.randint(1, 500)},
+            {"title": f"{book['title']} ({rng.randint(2, 9)}th ed.)"},
+        ):
+            r = http.patch(path, json=change)
+            assert r.status_code == 200, f"PATCH {path} answered {r.status_code}; expected 200"
+            for _ in range(2):  # a miss, then what the cache keeps
+                after = _get_ok(http, path).json()
+                stale = {k: after.get(k) for k, v in change.items() if after.get(k) != v}
+                if stale:
+                    fail(
+                        "stale-after-update",
+                        f"after PATCH {path} set {change}, GET {path} still answered "
+                        f"{stale}: the cached copy kept the old values",
+                    )
 
 
 def _genres(body: dict) -> set[str]:
     return {b["genre"] for b in body["books"]}
 
 
-def test_params_have_own_entries(http, redis):
+def _bestsellers_path(genre: str | None, limit: int) -> str:
+    return f"/books/bestsellers?limit={limit}" + (f"&genre={genre}" if genre else "")
+
+
+def test_params_have_own_entries(http, redis, rng):
+    # Every genre, with limits drawn per run; pairs that share a genre but not a limit,
+    # a limit but not a genre; and no genre at all.
+    genres = rng.sample(GENRES, len(GENRES))
+    limits = [rng.randint(2, 12) for _ in genres]
+    other = next(n for n in range(2, 13) if n != limits[0])
+    asked = [*zip(genres, limits, strict=True), (genres[0], other), (None, limits[0])]
+    truth = {}
+    for genre, limit in asked:  # each on a cold cache: the right answer
+        clear_cache(redis)
+        truth[genre, limit] = _get_ok(http, _bestsellers_path(genre, limit)).json()
     clear_cache(redis)
-    asked = [("fantasy", 5), ("cooking", 5), ("fantasy", 3), ("history", 4)]
-    for genre, limit in asked + asked:  # the second round may come from the cache
-        path = f"/books/bestsellers?genre={genre}&limit={limit}"
-        r = http.get(path)
-        assert r.status_code == 200, f"GET {path} answered {r.status_code}; expected 200"
-        body = r.json()
-        assert _genres(body) == {genre}, (
-            f"GET {path} answered books of {sorted(_genres(body))}: an answer cached for "
-            "another genre"
-        )
-        assert len(body["books"]) == limit, (
-            f"GET {path} answered {len(body['books'])} books; expected {limit}: an answer "
-            "cached for another limit"
-        )
+    for genre, limit in asked + asked[::-1]:  # the second round may come from the cache
+        path = _bestsellers_path(genre, limit)
+        body = _get_ok(http, path).json()
+        if genre is not None and _genres(body) != {genre}:
+            fail(
+                "key-ignores-genre",
+                f"GET {path} answered books of {sorted(_genres(body))}: an answer cached for "
+                "another genre",
+            )
+        if len(body["books"]) != limit:
+            fail(
+                "key-ignores-limit",
+                f"GET {path} answered {len(body['books'])} books; expected {limit}: an answer "
+                "cached for another limit",
+            )
+        if body != truth[genre, limit]:
+            fail(
+                "key-collision",
+                f"GET {path} answered another list than the same request on an empty cache: "
+                "an answer cached for other parameters",
+            )
 
 
 def _cache_control(r) -> set[str]:
@@ -51,29 +85,35 @@ def _cache_control(r) -> set[str]:
     return {d.strip().split("=")[0].lower() for d in value.split(",") if d.strip()}
 
 
-def test_per_customer_is_private(http, redis):
+def test_per_customer_is_private(http, redis, rng):
+    # Three customers drawn per run, each leaning towards another genre (seed.sql), so
+    # their lists differ.
+    first = rng.randint(3, CUSTOMERS - 3)
+    customers = [first, first + 1, first + 2 + rng.randint(0, 1)]
+
     def ask(customer: int):
-        r = http.get("/recommendations", headers={"X-Customer-Id": str(customer)})
-        assert r.status_code == 200, f"GET /recommendations answered {r.status_code}"
+        r = _get_ok(http, "/recommendations", {"X-Customer-Id": str(customer)})
+        directives = _cache_control(r)
+        if "private" not in directives or "public" in directives:
+            fail(
+                "not-private",
+                "expected a personal answer to say Cache-Control: private, so shared caches "
+                f"do not keep it; it said {r.headers.get('cache-control', 'nothing')!r}",
+            )
         return r
 
-    clear_cache(redis)
     own = {}
-    for customer in (1, 2):  # each computed on a cold cache: the right answers
+    for customer in customers:  # each computed on a cold cache: the right answers
         clear_cache(redis)
         own[customer] = ask(customer).json()
     clear_cache(redis)
-    for customer in (1, 2, 1, 2):
+    for customer in customers + customers[::-1]:
         r = ask(customer)
         if r.json() != own[customer]:
             other = next((c for c, body in own.items() if body == r.json()), None)
             whose = f"customer {other}'s list" if other else "a list that is not theirs"
-            raise AssertionError(
+            fail(
+                "shared-key",
                 f"GET /recommendations for customer {customer} (X-Customer-Id: {customer}) "
-                f"answered {whose}"
+                f"answered {whose}",
             )
-        directives = _cache_control(r)
-        assert "private" in directives and "public" not in directives, (
-            "expected a personal answer to say Cache-Control: private, so shared caches "
-            f"do not keep it; it said {r.headers.get('cache-control', 'nothing')!r}"
-        )

@@ -2,40 +2,85 @@
 
 from __future__ import annotations
 
+import time
 from concurrent.futures import ThreadPoolExecutor
 
 import httpx
-from _helpers import READS, clear_cache, count_statements, timed_get
+from _helpers import BOOKS_DURING_OUTAGE, READS, clear_cache, count_statements, timed_get
+
+from checker.verdict import fail
 
 #: A generous safety net: a fallback answers in about the time of a miss.
 OUTAGE_MAX_S = 2.0
 
 
-def test_survives_redis_outage(http, redis_link, measure):
+def _outage_reads(http, expected: dict, how: str) -> float:
+    slowest = 0.0
+    for path, headers in READS:
+        r, took = timed_get(http, path, headers)
+        slowest = max(slowest, took)
+        if r.status_code != 200:
+            fail(
+                "outage-error",
+                f"with Redis {how}, GET {path} answered {r.status_code}; expected 200, "
+                "answered from the database",
+            )
+        if r.json() != expected[path]:
+            fail(
+                "outage-wrong-answer",
+                f"with Redis {how}, GET {path} answered differently from before the outage",
+            )
+        if took > OUTAGE_MAX_S:
+            fail(
+                "outage-slow",
+                f"with Redis {how}, GET {path} answered correctly but took {took:.1f} s: each "
+                "request waits for Redis before falling back to the database",
+            )
+    return slowest
+
+
+def test_survives_redis_outage(http, redis, redis_link, measure, rng):
     expected = {}
     for path, headers in READS:
+        clear_cache(redis)  # computed, not another check's entry: the right answer
         r = http.get(path, headers=headers)
         assert r.status_code == 200, f"GET {path} answered {r.status_code}; expected 200"
         expected[path] = r.json()
-    slowest = 0.0
-    with redis_link.outage():
-        for path, headers in READS:
-            r, took = timed_get(http, path, headers)
-            slowest = max(slowest, took)
-            assert r.status_code == 200, (
-                f"with Redis down, GET {path} answered {r.status_code}; expected 200, "
-                "answered from the database"
-            )
-            assert r.json() == expected[path], (
-                f"with Redis down, GET {path} answered differently from before the outage"
-            )
-            assert took <= OUTAGE_MAX_S, (
-                f"with Redis down, GET {path} answered correctly but took {took:.1f} s: each "
-                "request waits for Redis before falling back to the database"
-            )
-    measure("slowest_outage_ms", round(slowest * 1000))
-    r = http.get("/stats")
-    assert r.status_code == 200, f"after Redis came back, GET /stats answered {r.status_code}"
+    for path, headers in READS:  # and cached, if the service caches
+        http.get(path, headers=headers)
+    # Both ways a Redis goes away: stopped (connections refused) and frozen (connections
+    # accepted, never answered); reads and writes during each.
+    for mode, how in (("refuse", "stopped"), ("hang", "frozen (accepting, never answering)")):
+        book_id = rng.choice(BOOKS_DURING_OUTAGE)
+        path = f"/books/{book_id}"
+        with redis_link.outage(mode):
+            slowest = _outage_reads(http, expected, how)
+            title = f"Outage edition {rng.randint(100, 999)}"
+            t0 = time.perf_counter()
+            r = http.patch(path, json={"title": title})
+            took = time.perf_counter() - t0
+            if r.status_code != 200:
+                fail(
+                    "outage-write-error",
+                    f"with Redis {how}, PATCH {path} answered {r.status_code}; expected 200: "
+                    "the database can take the change without the cache",
+                )
+            if took > OUTAGE_MAX_S:
+                fail(
+                    "outage-slow",
+                    f"with Redis {how}, PATCH {path} worked but took {took:.1f} s: it waits "
+                    "for Redis",
+                )
+            r, _ = timed_get(http, path)
+            if r.status_code != 200 or r.json().get("title") != title:
+                fail(
+                    "outage-wrong-answer",
+                    f"with Redis {how}, PATCH {path} set the title {title!r}, then GET {path} "
+                    f"answered {r.status_code} {r.json().get('title') if r.status_code == 200 else ''!r}",
+                )
+        measure(f"slowest_{mode}_ms", round(slowest * 1000))
+        r = http.get("/stats")
+        assert r.status_code == 200, f"after Redis came back, GET /stats answered {r.status_code}"
 
 
 def test_single_flight(base_url, db, redis, measure):

@@ -35,8 +35,17 @@ def new_order() -> str:
     return f"order-{uuid.uuid4().hex[:12]}"
 
 
-def payment(order_id: str | None = None, amount_cents: int = 2599) -> dict[str, Any]:
-    return {"order_id": order_id or new_order(), "amount_cents": amount_cents, "currency": "EUR"}
+CURRENCIES = ["EUR", "USD", "GBP", "CHF"]
+
+
+def payment(order_id: str | None = None, amount_cents: int = 2599,
+            currency: str = "EUR") -> dict[str, Any]:  # fmt: skip
+    return {"order_id": order_id or new_order(), "amount_cents": amount_cents, "currency": currency}
+
+
+def drawn_payment(rng) -> dict[str, Any]:
+    """A payment with an amount and currency drawn per run: nothing a service could expect."""
+    return payment(amount_cents=rng.randint(100, 99_999), currency=rng.choice(CURRENCIES))
 
 
 def pay(http: httpx.Client, body: dict[str, Any], key: str | None,

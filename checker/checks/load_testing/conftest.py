@@ -9,6 +9,7 @@ phase reaches the learner's terminal through the plugin's ``progress``.
 from __future__ import annotations
 
 import os
+import random
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,6 +22,17 @@ from checker.observe.load import LoadRun, describe, run_locust
 from checker.pytest_plugin import progress
 
 JOURNEY = Path(__file__).with_name("journey.py")
+
+#: What the load test's users say they are: real browsers, one drawn per run.
+USER_AGENTS = [
+    "Mozilla/5.0 (X11; Linux x86_64; rv:141.0) Gecko/20100101 Firefox/141.0",
+    "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) "
+    "Chrome/139.0.0.0 Safari/537.36",
+    "Mozilla/5.0 (Macintosh; Intel Mac OS X 14_6) AppleWebKit/605.1.15 (KHTML, like Gecko) "
+    "Version/18.5 Safari/605.1.15",
+    "Mozilla/5.0 (iPhone; CPU iPhone OS 18_5 like Mac OS X) AppleWebKit/605.1.15 (KHTML, "
+    "like Gecko) Version/18.5 Mobile/15E148 Safari/604.1",
+]
 
 
 @dataclass(frozen=True)
@@ -51,11 +63,14 @@ class Load:
         self.runs: dict[str, LoadRun] = {}
         self.connections: ConnectionWatch | None = None
         self.warm = False
+        seed = os.environ.get("LAB_SEED") or "0"
+        self.user_agent = random.Random(f"{seed}:user-agent").choice(USER_AGENTS)
 
     def _warm_up(self) -> None:
         # The first requests of a fresh process pay for imports and the first
         # connection: keep them out of the measurements.
-        with httpx.Client(base_url=self.base_url, timeout=10) as client:
+        headers = {"User-Agent": self.user_agent}
+        with httpx.Client(base_url=self.base_url, timeout=10, headers=headers) as client:
             for n in (1, 2, 3):
                 client.get(f"/books/{n}")
                 client.get(f"/stock/978000000000{n}")
@@ -75,7 +90,8 @@ class Load:
         run = run_locust(
             JOURNEY, host=self.base_url, users=phase.users, run_time_s=phase.seconds,
             workdir=self.workdir / key, on_progress=show,
-            env={"LAB_JOURNEY": phase.journey, "LAB_THINK_S": str(phase.think_s)},
+            env={"LAB_JOURNEY": phase.journey, "LAB_THINK_S": str(phase.think_s),
+                 "LAB_USER_AGENT": self.user_agent},
         )  # fmt: skip
         self.runs[key] = run
         return run

@@ -12,6 +12,9 @@ Two journeys, picked with ``LAB_JOURNEY``:
 ``LAB_THINK_S``: each user's pause between requests (0 = none). With a pause, users
 also start at random moments within the first pause, as real visitors arrive, rather
 than all in the same millisecond.
+
+``LAB_USER_AGENT``: the browser the users say they are (drawn per run by the checks), so
+a service cannot tell the load test from its customers.
 """
 
 import os
@@ -36,6 +39,7 @@ class Shopper(HttpUser):
     wait_time = constant(THINK_S)
 
     def on_start(self):
+        self.client.headers["User-Agent"] = os.environ.get("LAB_USER_AGENT", "Mozilla/5.0")
         if THINK_S:
             time.sleep(random.uniform(0, THINK_S))
 

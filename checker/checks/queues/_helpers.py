@@ -8,7 +8,15 @@ import time
 from checker.observe.rq import queue_names, registries, rq_job
 
 MONTH = "2026-03"  # a month with sales
-EMPTY_MONTH = "1999-01"  # a month without: the report cannot be built
+#: Months with sales (seed.sql: 2026-01-01 to the first days of October), and years
+#: without any; the checks draw theirs per run.
+SALES_MONTHS = [f"2026-{m:02d}" for m in range(1, 10)]
+EMPTY_YEARS = range(2000, 2020)
+
+
+def empty_month(rng) -> str:
+    """A month without sales: its report cannot be built."""
+    return f"{rng.choice(EMPTY_YEARS)}-{rng.randint(1, 12):02d}"
 
 
 def redis_url() -> str:
@@ -53,6 +61,12 @@ def wait_for_new_job(queue: str, before: dict, *, timeout: float = 10.0):
             return rq_job(redis_url(), new[0])
         time.sleep(0.05)
     return None
+
+
+def new_failed(queue: str, before: dict) -> list[str]:
+    """Jobs of ``queue`` that reached rq's failed registry since ``before``: they gave up
+    (a job with retries left waits in the scheduled registry instead)."""
+    return [j for j in registries(redis_url(), queue)["failed"] if j not in before["failed"]]
 
 
 def for_order(calls: list[dict], order_id: int) -> list[dict]:

@@ -2,12 +2,14 @@ from datetime import datetime
 
 from sqlmodel import Field, SQLModel
 
+PG_INT_MAX = 2_147_483_647  # the largest PostgreSQL `integer`
+
 
 class BookBase(SQLModel):
     title: str = Field(min_length=1, max_length=200)
     author: str = Field(min_length=1, max_length=200)
     genre: str
-    price_cents: int = Field(ge=0)
+    price_cents: int = Field(ge=0, le=PG_INT_MAX)
 
 
 class Book(BookBase, table=True):
@@ -19,8 +21,10 @@ class BookPublic(BookBase):
 
 
 class BookUpdate(SQLModel):
-    title: str | None = Field(default=None, min_length=1, max_length=200)
-    price_cents: int | None = Field(default=None, ge=0)
+    # Each field may be left out (it keeps its value), but not sent as null: a book
+    # always has a title and a price.
+    title: str = Field(default=None, min_length=1, max_length=200)
+    price_cents: int = Field(default=None, ge=0, le=PG_INT_MAX)
 
 
 class Sale(SQLModel, table=True):

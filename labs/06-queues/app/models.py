@@ -4,6 +4,8 @@ from pydantic import BaseModel
 from pydantic import Field as PydanticField
 from sqlmodel import Field, SQLModel
 
+PG_INT_MAX = 2_147_483_647  # the largest PostgreSQL `integer`
+
 
 class Book(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
@@ -19,8 +21,11 @@ class Sale(SQLModel, table=True):
 
 
 class OrderBase(SQLModel):
-    customer_email: str = Field(max_length=254, regex=r"^[^@\s]+@[^@\s]+$")
-    book_id: int = Field(foreign_key="book.id")
+    # schema_extra, not regex=: SQLModel enforces regex= only on tables, never on a body.
+    customer_email: str = Field(
+        max_length=254, schema_extra={"pattern": r"^[^@\s\x00-\x1f]+@[^@\s\x00-\x1f]+$"}
+    )
+    book_id: int = Field(foreign_key="book.id", ge=1, le=PG_INT_MAX)
     quantity: int = Field(default=1, ge=1, le=100)
 
 

@@ -3,6 +3,8 @@ from datetime import UTC, datetime
 from sqlalchemy import DateTime
 from sqlmodel import Field, SQLModel
 
+PG_INT_MAX = 2_147_483_647  # the largest PostgreSQL `integer`
+
 
 def utc_now() -> datetime:
     return datetime.now(UTC)
@@ -25,7 +27,7 @@ class BookPublic(BookBase):
 
 
 class OrderCreate(SQLModel):
-    book_id: int
+    book_id: int = Field(ge=1, le=PG_INT_MAX)
     quantity: int = Field(default=1, ge=1, le=10)
 
 

@@ -2,13 +2,14 @@ from fastapi import APIRouter, HTTPException
 
 from app import jobs
 from app.api.deps import SessionDep
+from app.api.errors import problems
 from app.core import queues
 from app.models import Book, Order, OrderCreate, OrderPublic
 
 router = APIRouter(prefix="/orders", tags=["orders"])
 
 
-@router.post("", status_code=201, response_model=OrderPublic)
+@router.post("", status_code=201, response_model=OrderPublic, responses=problems())
 def create_order(order_in: OrderCreate, session: SessionDep):
     if session.get(Book, order_in.book_id) is None:
         raise HTTPException(status_code=422, detail=f"No book {order_in.book_id}.")

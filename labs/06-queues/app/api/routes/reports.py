@@ -1,17 +1,22 @@
+from typing import Annotated
 from uuid import uuid4
 
-from fastapi import APIRouter, HTTPException, Request, Response
+from fastapi import APIRouter, HTTPException, Path, Request, Response
 from fastapi.responses import PlainTextResponse
 from rq.job import Job, JobStatus
 
 from app import jobs
+from app.api.errors import problems
 from app.core import queues
 from app.models import ReportRequest, ReportStatus
 
 router = APIRouter(prefix="/reports", tags=["reports"])
 
+# What an id can be: rq refuses to look up a job id with other characters.
+ReportId = Annotated[str, Path(max_length=64, pattern=r"^[A-Za-z0-9_-]+$")]
 
-@router.post("", status_code=202, response_model=ReportStatus)
+
+@router.post("", status_code=202, response_model=ReportStatus, responses=problems())
 def start_report(report_in: ReportRequest, request: Request, response: Response):
     """Start an export; the answer says where to follow its progress."""
     report_id = uuid4().hex
@@ -29,8 +34,10 @@ def _job(report_id: str) -> Job:
     return job
 
 
-@router.get("/{report_id}", name="report_status", response_model=ReportStatus)
-def report_status(report_id: str, request: Request):
+@router.get(
+    "/{report_id}", name="report_status", response_model=ReportStatus, responses=problems(404)
+)
+def report_status(report_id: ReportId, request: Request):
     job = _job(report_id)
     status = job.get_status()
     body = ReportStatus(
@@ -47,8 +54,13 @@ def report_status(report_id: str, request: Request):
     return body
 
 
-@router.get("/{report_id}/csv", name="report_csv")
-def report_csv(report_id: str) -> PlainTextResponse:
+@router.get(
+    "/{report_id}/csv",
+    name="report_csv",
+    response_class=PlainTextResponse,
+    responses={200: {"content": {"text/csv": {}}}, **problems(404, 409)},
+)
+def report_csv(report_id: ReportId) -> PlainTextResponse:
     job = _job(report_id)
     if job.get_status() != JobStatus.FINISHED:
         raise HTTPException(status_code=409, detail="The report is not ready yet.")

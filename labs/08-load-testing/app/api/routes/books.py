@@ -4,6 +4,7 @@ from fastapi import APIRouter
 from sqlmodel import select
 
 from app.api.deps import BookDep, SessionDep
+from app.api.errors import problems
 from app.models import Book, BookPublic
 
 router = APIRouter(prefix="/books", tags=["books"])
@@ -16,6 +17,6 @@ def read_books(session: SessionDep) -> Any:
     return session.exec(select(Book).order_by(Book.id)).all()
 
 
-@router.get("/{book_id}", response_model=BookPublic)
+@router.get("/{book_id}", response_model=BookPublic, responses=problems(404))
 def read_book(book: BookDep) -> Any:
     return book

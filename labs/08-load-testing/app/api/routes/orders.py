@@ -3,12 +3,15 @@ from typing import Any
 from fastapi import APIRouter, HTTPException, status
 
 from app.api.deps import SessionDep
+from app.api.errors import problems
 from app.models import Book, Order, OrderCreate, OrderPublic
 
 router = APIRouter(prefix="/orders", tags=["orders"])
 
 
-@router.post("", response_model=OrderPublic, status_code=status.HTTP_201_CREATED)
+@router.post(
+    "", response_model=OrderPublic, status_code=status.HTTP_201_CREATED, responses=problems()
+)
 def create_order(session: SessionDep, order_in: OrderCreate) -> Any:
     book = session.get(Book, order_in.book_id)
     if book is None:

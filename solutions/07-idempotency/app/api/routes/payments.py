@@ -5,26 +5,33 @@ from fastapi.responses import JSONResponse
 
 from app import crud, idempotency, provider
 from app.api.deps import ClientId, RedisDep, SessionDep
+from app.api.errors import problems
 from app.models import PaymentCreate, PaymentPublic
 
 router = APIRouter(prefix="/payments", tags=["payments"])
 
+# Read as optional, so that a missing key gets our 400 (problem+json), not the 422 of a
+# failed validation; documented below as what it is: required.
 IdempotencyKey = Annotated[
-    str | None,
-    Header(alias="Idempotency-Key", max_length=255, description="unique per payment"),
+    str | None, Header(alias="Idempotency-Key", max_length=255, include_in_schema=False)
 ]
+IDEMPOTENCY_KEY_PARAMETER = {
+    "name": "Idempotency-Key",
+    "in": "header",
+    "required": True,
+    "description": "A unique value per payment, sent again unchanged on every retry of it.",
+    "schema": {"type": "string", "minLength": 1, "maxLength": 255},
+}
 
 
 @router.post(
     "",
     status_code=status.HTTP_201_CREATED,
     response_model=PaymentPublic,
-    responses={
-        400: {"description": "No Idempotency-Key header"},
-        409: {"description": "A request with this key is still in progress"},
-        422: {"description": "This key was used for a different payment"},
-        502: {"description": "The provider did not confirm: retry with the same key"},
-    },
+    # 400: no Idempotency-Key; 409: a request with this key is still in progress; 422:
+    # this key was used for another payment; 502: the provider did not confirm (retry).
+    responses=problems(400, 401, 409, 502),
+    openapi_extra={"parameters": [IDEMPOTENCY_KEY_PARAMETER]},
 )
 def create_payment(
     session: SessionDep,

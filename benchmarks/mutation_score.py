@@ -1,0 +1,306 @@
+"""How many mutants of each reference solution the hidden checks kill.
+
+    .venv/bin/python benchmarks/mutation_score.py --lab caching --max-mutants 20
+
+For each lab, the lines the solution changes (its files compared with the starter's;
+a file the starter lacks counts whole) are mutated one at a time by a small AST
+mutator, and the lab's checks run on each mutant exactly as the self-verification runs
+them (real PostgreSQL, Redis, workers, sinks). A mutant is *killed* when some check
+fails or errs, or the run cannot judge it (the service does not start); it *survives*
+when every check passes. Operators:
+
+``negate``   ``if c:`` / ``while c:`` / ``assert c`` -> ``not (c)``
+``compare``  ``==`` <-> ``!=``, ``<`` <-> ``>=``, ``>`` <-> ``<=``, ``is`` <-> ``is not``, ``in`` <-> ``not in``
+``boolop``   ``and`` <-> ``or``
+``const``    an integer n -> n + 1 (0 -> 1), a float x -> x * 2 (0.0 -> 1.0), True <-> False
+``drop``     a statement (a call, an assignment, a return, a raise) -> ``pass``
+``kwarg``    a call loses one keyword argument (``ex=ttl``, ``job_id=...``, ``retry=...``)
+``fstring``  an f-string loses one of its ``{...}`` parts (a cache key that ignores one)
+
+What only documents the API (a route's ``responses=``, ``openapi_extra=``,
+``description=``, parameters kept out of the schema, module constants named in
+``DOC_NAMES``) is not mutated: no check of behaviour can see it (tests/test_schemathesis.py
+does). Survivors are printed with their place and operator; the ones judged equivalent (no
+behaviour the task asks for changes) are listed in ``EQUIVALENT`` with the reason, and
+left out of the score. ``--max-mutants`` draws that many (seeded: ``--seed``), so a
+bounded run is still spread over every file.
+"""
+
+from __future__ import annotations
+
+import argparse
+import ast
+import copy
+import difflib
+import random
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+DOC_KWARGS = {"responses", "openapi_extra", "include_in_schema", "description", "summary",
+              "tags", "examples", "title"}  # fmt: skip
+DOC_NAMES = {"IDEMPOTENCY_KEY_PARAMETER"}
+
+#: (lab, file, line, operator) -> why the mutant cannot be told apart from the solution.
+EQUIVALENT: dict[tuple[str, str, int, str], str] = {
+    ("caching", "app/core/cache.py", 35, "const"): "one immediate retry of a Redis call: the "
+    "same answers, still well within the outage bound",
+    ("caching", "app/core/cache.py", 53, "drop"): "a hit falls through to the leader's "
+    "double check, which returns the same hit (two more Redis calls, no SQL)",
+    ("caching", "app/core/cache.py", 94, "drop"): "a log line only",
+    ("load-testing", "locustfile.py", 18, "const"): "a longer pause between pages",
+    ("load-testing", "locustfile.py", 30, "const"): "another weight: the weights still differ",
+    ("load-testing", "locustfile.py", 35, "const"): "another weight: the weights still differ",
+    ("load-testing", "locustfile.py", 33, "drop"): "no stock step: the journey still reaches "
+    "the 3 endpoints the task asks for (list, book, order)",
+    ("load-testing", "locustfile.py", 38, "drop"): "no stock step: the journey still reaches "
+    "the 3 endpoints the task asks for (list, book, order)",
+    ("idempotency", "app/api/routes/payments.py", 54, "kwarg:detail"): "the 422's detail "
+    "text only (the status and problem+json shape stay)",
+}
+
+_COMPARE = {
+    ast.Eq: ast.NotEq, ast.NotEq: ast.Eq, ast.Lt: ast.GtE, ast.GtE: ast.Lt,
+    ast.Gt: ast.LtE, ast.LtE: ast.Gt, ast.Is: ast.IsNot, ast.IsNot: ast.Is,
+    ast.In: ast.NotIn, ast.NotIn: ast.In,
+}  # fmt: skip
+
+
+@dataclass(frozen=True)
+class Mutant:
+    file: str  # relative to the lab folder
+    line: int
+    operator: str
+    start: int  # character offsets of the replaced source
+    end: int
+    replacement: str
+    shown: str  # what changed, for the report
+
+    @property
+    def key(self) -> tuple[str, int, str]:
+        return (self.file, self.line, self.operator)
+
+
+def changed_lines(starter: Path, solution: Path) -> set[int]:
+    """1-based lines of ``solution`` that the starter's version does not have."""
+    new = solution.read_text(encoding="utf-8").splitlines()
+    if not starter.is_file():
+        return set(range(1, len(new) + 1))
+    old = starter.read_text(encoding="utf-8").splitlines()
+    lines: set[int] = set()
+    matcher = difflib.SequenceMatcher(a=old, b=new, autojunk=False)
+    for tag, _, _, j1, j2 in matcher.get_opcodes():
+        if tag in ("replace", "insert"):
+            lines.update(range(j1 + 1, j2 + 1))
+    return lines
+
+
+def _offsets(source: str) -> list[int]:
+    starts, total = [0], 0
+    for line in source.splitlines(keepends=True):
+        total += len(line.encode("utf-8"))
+        starts.append(total)
+    return starts
+
+
+def _is_docstring(node: ast.AST, parents: dict[ast.AST, ast.AST]) -> bool:
+    parent = parents.get(node)
+    return (
+        isinstance(parent, ast.Expr)
+        and isinstance(node, ast.Constant)
+        and isinstance(node.value, str)
+    )
+
+
+def mutants_of(rel: str, source: str, lines: set[int]) -> Iterator[Mutant]:
+    """Every mutant of the statements and expressions that start on ``lines``."""
+    tree = ast.parse(source)
+    raw = source.encode("utf-8")
+    starts = _offsets(source)
+    parents = {child: node for node in ast.walk(tree) for child in ast.iter_child_nodes(node)}
+
+    def span(node: ast.AST) -> tuple[int, int]:
+        a = starts[node.lineno - 1] + node.col_offset  # type: ignore[attr-defined]
+        b = starts[node.end_lineno - 1] + node.end_col_offset  # type: ignore[attr-defined]
+        return a, b
+
+    def make(node: ast.AST, operator: str, new: ast.AST | str) -> Mutant:
+        a, b = span(node)
+        before = raw[a:b].decode("utf-8")
+        text = new if isinstance(new, str) else ast.unparse(new)
+        if isinstance(node, ast.stmt) and "\n" in text:
+            indent = " " * node.col_offset
+            text = text.replace("\n", "\n" + indent)
+        shown = f"{before.splitlines()[0][:70]}  ->  {text.splitlines()[0][:70]}"
+        return Mutant(rel, node.lineno, operator, a, b, text, shown)  # type: ignore[attr-defined]
+
+    def documents(node: ast.AST) -> bool:
+        while node in parents:
+            node = parents[node]
+            if isinstance(node, ast.keyword) and node.arg in DOC_KWARGS:
+                return True
+            if isinstance(node, ast.Assign) and any(
+                isinstance(t, ast.Name) and t.id in DOC_NAMES for t in node.targets
+            ):
+                return True
+        return False
+
+    for node in ast.walk(tree):
+        line = getattr(node, "lineno", None)
+        if line not in lines or documents(node):
+            continue
+        if isinstance(node, ast.Assign) and any(
+            isinstance(t, ast.Name) and t.id in DOC_NAMES for t in node.targets
+        ):
+            continue
+        if (
+            isinstance(node, (ast.If, ast.While))
+            and not isinstance(node.test, ast.Constant)
+            or isinstance(node, ast.Assert)
+        ):
+            yield make(node.test, "negate", ast.UnaryOp(ast.Not(), node.test))
+        if isinstance(node, ast.Compare) and len(node.ops) == 1 and type(node.ops[0]) in _COMPARE:
+            new = copy.deepcopy(node)
+            new.ops = [_COMPARE[type(node.ops[0])]()]
+            yield make(node, "compare", new)
+        if isinstance(node, ast.BoolOp):
+            new = copy.deepcopy(node)
+            new.op = ast.Or() if isinstance(node.op, ast.And) else ast.And()
+            yield make(node, "boolop", new)
+        if isinstance(node, ast.Constant) and not _is_docstring(node, parents):
+            v = node.value
+            if isinstance(v, bool):
+                yield make(node, "const", ast.Constant(not v))
+            elif isinstance(v, int):
+                yield make(node, "const", ast.Constant(v + 1))
+            elif isinstance(v, float):
+                yield make(node, "const", ast.Constant(v * 2 if v else 1.0))
+        if isinstance(
+            node, (ast.Expr, ast.Assign, ast.AugAssign, ast.AnnAssign, ast.Return, ast.Raise)
+        ) and not (  # fmt: skip
+            isinstance(node, ast.Expr) and isinstance(node.value, ast.Constant)
+        ):
+            yield make(node, "drop", "pass")
+        if isinstance(node, ast.Call):
+            for i, kw in enumerate(node.keywords):
+                if kw.arg is None or kw.arg in DOC_KWARGS:
+                    continue
+                new = copy.deepcopy(node)
+                del new.keywords[i]
+                yield Mutant(
+                    rel, node.lineno, f"kwarg:{kw.arg}", *span(node), ast.unparse(new),
+                    f"{ast.unparse(node)[:70]}  ->  without {kw.arg}=",
+                )  # fmt: skip
+        if isinstance(node, ast.JoinedStr):
+            parts = [v for v in node.values if isinstance(v, ast.FormattedValue)]
+            for part in parts:
+                new = copy.deepcopy(node)
+                new.values = [v for v in new.values if ast.dump(v) != ast.dump(part)]
+                yield make(node, f"fstring:{ast.unparse(part.value)}", new)
+
+
+def mutate(text: str, m: Mutant) -> str:
+    raw = text.encode("utf-8")
+    return (raw[: m.start] + m.replacement.encode("utf-8") + raw[m.end :]).decode("utf-8")
+
+
+def lab_mutants(lab) -> list[Mutant]:
+    out: list[Mutant] = []
+    for path in sorted(lab.solution_path.rglob("*.py")):
+        rel = str(path.relative_to(lab.solution_path))
+        lines = changed_lines(lab.path / rel, path)
+        out.extend(mutants_of(rel, path.read_text(encoding="utf-8"), lines))
+    # One mutant per place and operator (a line with two equal nodes gives one).
+    unique: dict[tuple, Mutant] = {}
+    for m in out:
+        unique.setdefault((m.file, m.start, m.end, m.replacement), m)
+    return list(unique.values())
+
+
+def run_mutant(lab, m: Mutant, state: Path) -> tuple[bool, list[str]]:
+    """(killed, the checks that failed) for one mutant."""
+    from checker import runner
+    from checker.workspace import compose
+
+    with compose(lab) as ws:
+        target = ws.path / m.file
+        target.write_text(mutate(target.read_text(encoding="utf-8"), m), encoding="utf-8")
+        try:
+            compile(target.read_text(encoding="utf-8"), str(target), "exec")
+        except SyntaxError:
+            return True, ["(does not compile)"]
+        result = runner.run(lab, ws, state=state)
+    failing = [c.id for c in result.checks if c.status != "pass"]
+    if result.error is not None:
+        failing.insert(0, f"(run error: {result.error.kind})")
+    return bool(failing), failing
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--lab", action="append", help="a lab id (repeatable; default: all)")
+    parser.add_argument("--max-mutants", type=int, default=0, help="per lab (0: all)")
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--list", action="store_true", help="only list the mutants")
+    opts = parser.parse_args()
+
+    from checker.catalog import Catalog
+
+    catalog = Catalog(ROOT)
+    labs = [catalog.get(i) for i in opts.lab] if opts.lab else catalog.labs
+    scores: list[tuple[str, int, int, int, int]] = []
+    with tempfile.TemporaryDirectory(prefix="lab-mutation-") as tmp:
+        import os
+
+        os.environ.setdefault("LAB_HOME", tmp)
+        state = Path(os.environ["LAB_HOME"])
+        for lab in labs:
+            mutants = lab_mutants(lab)
+            total = len(mutants)
+            if opts.max_mutants and len(mutants) > opts.max_mutants:
+                mutants = random.Random(f"{opts.seed}:{lab.id}").sample(mutants, opts.max_mutants)
+                mutants.sort(key=lambda m: (m.file, m.start))
+            print(f"\n== {lab.id}: {len(mutants)} of {total} mutants", flush=True)
+            if opts.list:
+                for m in mutants:
+                    print(f"   {m.file}:{m.line} {m.operator}: {m.shown}")
+                continue
+            killed = survived = equivalent = 0
+            for m in mutants:
+                t0 = time.monotonic()
+                dead, why = run_mutant(lab, m, state)
+                eq = EQUIVALENT.get((lab.id, *m.key))
+                if dead:
+                    killed += 1
+                    verdict = "killed by " + ", ".join(why[:3])
+                elif eq:
+                    equivalent += 1
+                    verdict = f"survived, equivalent: {eq}"
+                else:
+                    survived += 1
+                    verdict = "SURVIVED"
+                print(f"   {m.file}:{m.line} {m.operator}: {m.shown}\n"
+                      f"      {verdict} ({time.monotonic() - t0:.0f} s)", flush=True)  # fmt: skip
+            scores.append((lab.id, len(mutants), killed, survived, equivalent))
+        if not opts.list:
+            import subprocess
+
+            subprocess.run([sys.executable, "-m", "checker", "services", "down"], cwd=ROOT,
+                           capture_output=True, timeout=120)  # fmt: skip
+    if scores:
+        print("\nlab              mutants  killed  survived  equivalent  score")
+        for lab_id, n, k, s, e in scores:
+            judged = n - e
+            score = f"{100 * k / judged:.0f}%" if judged else "-"
+            print(f"{lab_id:<16} {n:>7} {k:>7} {s:>9} {e:>11}  {score:>5}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,100 @@
+"""Every lab's reference solution survives its own OpenAPI (DESIGN.md, principle 3).
+
+For each lab, the solution is composed as ``lab check --solution`` composes it and served
+the same way (real PostgreSQL and Redis, the lab's sinks, worker and fault proxy), by
+the runner itself: the run's only check is schemathesis, run as a command against the
+service's ``/openapi.json``. It generates valid and invalid requests for every operation
+(seeded, a bounded number of examples and a time budget) and requires
+
+* ``not_a_server_error``: no 5xx answer, whatever the input;
+* ``response_schema_conformance``: every answer matches what the OpenAPI documents.
+
+The seed is fixed (``LAB_SCHEMATHESIS_SEED`` overrides it) so a failure replays exactly.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import shutil
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from checker import runner
+from checker.catalog import Catalog, Check, Lab
+from checker.paths import state_dir
+from checker.workspace import compose
+
+from .conftest import ROOT
+
+LABS = Catalog(ROOT).labs
+SEED = int(os.environ.get("LAB_SCHEMATHESIS_SEED", "20261204"))
+MAX_EXAMPLES = int(os.environ.get("LAB_SCHEMATHESIS_EXAMPLES", "25"))
+MAX_TIME_S = int(os.environ.get("LAB_SCHEMATHESIS_MAX_TIME", "8"))
+
+pytestmark = pytest.mark.slow
+
+# What a client of the lab is given (README): without it every request would stop at 401.
+HEADERS = {"idempotency": ["Authorization: Bearer sk_test_bookshop"]}
+
+# The run's one check: schemathesis's command line against the running service.
+CHECK = textwrap.dedent(
+    f'''
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    import pytest
+
+
+    @pytest.mark.check("schemathesis")
+    def test_schemathesis(base_url):
+        st = Path(sys.executable).with_name("st")
+        headers = [h for value in HEADERS for h in ("--header", value)]
+        cmd = [
+            str(st), "run", base_url + "/openapi.json",
+            "--checks", "not_a_server_error,response_schema_conformance",
+            "--seed", "{SEED}", "--max-examples", "{MAX_EXAMPLES}",
+            "--max-time", "{MAX_TIME_S}", "--workers", "1",
+            "--phases", "examples,coverage,fuzzing",
+            "--generation-database", "none", "--request-timeout", "5",
+            "--no-color", "--output-truncate", "false",
+            "--suppress-health-check", "all", "--warnings", "off", *headers,
+        ]
+        env = {{**os.environ, "NO_COLOR": "1", "COLUMNS": "120"}}
+        out = subprocess.run(cmd, capture_output=True, text=True, timeout={MAX_TIME_S} + 60,
+                             env=env, stdin=subprocess.DEVNULL)
+        report = out.stdout + out.stderr
+        assert out.returncode == 0, report[-12000:]
+    '''
+)
+
+
+def _checks_dir(tmp: Path, lab: Lab) -> Path:
+    """A checks folder with the schemathesis check and the lab's template SQL."""
+    folder = tmp / lab.id.replace("-", "_")
+    folder.mkdir(parents=True)
+    for rel in lab.template_sql:
+        (folder / rel).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy(lab.checks_path / rel, folder / rel)
+    headers = f"HEADERS = {HEADERS.get(lab.id, [])!r}\n"
+    (folder / "test_schemathesis.py").write_text(CHECK + headers)
+    return tmp
+
+
+@pytest.mark.parametrize("lab", LABS, ids=lambda lab: lab.id)
+def test_solution_survives_its_own_openapi(lab: Lab, tmp_path: Path, monkeypatch):
+    checks = _checks_dir(tmp_path / "checks", lab)
+    monkeypatch.setenv("LAB_CHECKS_DIR", str(checks))
+    only = Check("schemathesis", "schemathesis finds no server error", 1, ())
+    probe = dataclasses.replace(lab, checks=(only,))
+    opts = runner.RunOptions.from_env()
+    opts.checks_timeout_s = MAX_TIME_S + 90
+    with compose(lab) as ws:
+        result = runner.run(probe, ws, state=state_dir(ROOT), options=opts)
+    assert result.error is None, f"the run could not be judged: {result.error}"
+    (got,) = result.checks
+    assert got.status == "pass", f"{lab.id}: schemathesis found problems:\n{got.message}"
