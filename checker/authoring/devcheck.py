@@ -164,7 +164,9 @@ def _check_scenarios(lab: Lab, rep: Report) -> None:
             continue
         kind = spec.get("kind")
         if kind not in kinds:
-            rep.problems.append(f"scenario {name}: kind must be 'wrong', 'cheat' or 'valid', not {kind!r}")
+            rep.problems.append(
+                f"scenario {name}: kind must be 'wrong', 'cheat' or 'valid', not {kind!r}"
+            )
             continue
         kinds[kind] += 1
         expected = spec.get("expected", {})
