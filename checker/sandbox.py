@@ -206,7 +206,9 @@ class Sandbox:
             self._lease_uid()
             if state is not None:
                 protect_state(state)
-        self.home = Path(tempfile.mkdtemp())  # a name like any temp dir
+        # A name like any temp dir, where the run's uid can reach it: the grader's own
+        # TMPDIR may sit inside a folder only the grader can enter (a worker's, pytest's).
+        self.home = Path(tempfile.mkdtemp(dir=_reachable_tmp()))
         (self.home / "tmp").mkdir()
         if self.uid is not None:
             for p in (self.home, self.home / "tmp"):
@@ -304,6 +306,16 @@ def protect_state(state: Path) -> None:
             if st.st_uid != 0 or stat.S_ISLNK(st.st_mode) or not st.st_mode & 0o077:
                 continue  # the server's own folder, or already private
             os.chmod(entry.path, 0o700 if stat.S_ISDIR(st.st_mode) else 0o600)
+
+
+def _reachable_tmp() -> str | None:
+    """The temp folder to use for a run's private dir: the usual one when other users can
+    pass through every folder on its way, else the first system one that they can."""
+    for candidate in (tempfile.gettempdir(), "/tmp", "/var/tmp", "/dev/shm"):
+        path = Path(candidate)
+        if path.is_dir() and _blocked_at(path) is None:
+            return candidate
+    return None
 
 
 def _blocked_at(path: Path) -> Path | None:
