@@ -203,6 +203,7 @@ class Sandbox:
         self.uid: int | None = None
         self._lock_fd: int | None = None
         if self.abilities.root:
+            reap_orphans()
             self._lease_uid()
             if state is not None:
                 protect_state(state)
@@ -415,6 +416,36 @@ def uid_processes(uid: int) -> list[int]:
         if state not in (b"Z", b"X"):
             found.append(int(name))
     return found
+
+
+def reap_orphans() -> list[int]:
+    """Kill what runs under a sandbox uid whose lease nobody holds any more: the leftovers
+    of a run whose grader died with it (a `lab worker` killed mid-job never reached its
+    sandbox's ``close``). One pass over /proc; returns the uids reaped."""
+    owners: set[int] = set()
+    for name in os.listdir("/proc"):
+        if name.isdigit():
+            with contextlib.suppress(OSError):
+                uid = os.stat(f"/proc/{name}").st_uid
+                if UID_BASE <= uid < UID_BASE + UID_SLOTS:
+                    owners.add(uid)
+    reaped = []
+    for uid in sorted(owners):
+        lock = LOCK_DIR / f"uid-{uid - UID_BASE}"
+        try:
+            fd = os.open(lock, os.O_RDWR)
+        except OSError:
+            continue
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            continue  # a live run holds it
+        else:
+            kill_uid(uid)
+            reaped.append(uid)
+        finally:
+            os.close(fd)  # releases the lock, if we took it
+    return reaped
 
 
 def kill_uid(uid: int, timeout: float = 3.0) -> None:

@@ -451,3 +451,31 @@ def test_each_run_draws_a_seed_and_replays_one_given(copy):
     replay = lab_cli("check", "hello", "--path", str(copy), "--json", "--seed", "4242")
     assert json.loads(replay.stdout)["seed"] == 4242
     assert drawn["seed"] != 4242  # drawn from 10**9 values: a repeat is a bug, not luck
+
+
+def test_leftovers_of_a_run_whose_grader_died_are_reaped(tmp_path):
+    """A grader killed mid-run (a `lab worker` SIGKILLed) never closes its sandbox: what
+    ran under the run's uid is killed by the next run's sandbox, once nobody holds the
+    uid's lease; a uid still leased is left alone."""
+    if not sandbox.probe().root:
+        pytest.fail("this test needs root (the sandbox's own uid): CI runs as root")
+    held = sandbox.Sandbox()
+    dead = sandbox.Sandbox()
+    procs = []
+    for box in (held, dead):
+        spec = box.spec()
+        procs.append(subprocess.Popen(["sleep", "60"], preexec_fn=spec.become))
+    try:
+        os.close(dead._lock_fd)  # its grader died: the lease is free
+        dead._lock_fd = None
+        reaped = sandbox.reap_orphans()
+        assert dead.uid in reaped and held.uid not in reaped
+        assert procs[1].wait(timeout=5) == -signal.SIGKILL
+        assert procs[0].poll() is None, "a live run's processes are left alone"
+    finally:
+        for p in procs:
+            if p.poll() is None:
+                p.kill()
+                p.wait()
+        held.close()
+        dead.close()
