@@ -89,7 +89,7 @@ def _checks_dir(tmp: Path, lab: Lab) -> Path:
 def test_solution_survives_its_own_openapi(lab: Lab, tmp_path: Path, monkeypatch):
     checks = _checks_dir(tmp_path / "checks", lab)
     monkeypatch.setenv("LAB_CHECKS_DIR", str(checks))
-    only = Check("schemathesis", "schemathesis finds no server error", 1, ())
+    only = Check(id="schemathesis", title="schemathesis finds no server error", points=1)
     probe = dataclasses.replace(lab, checks=(only,))
     opts = runner.RunOptions.from_env()
     opts.checks_timeout_s = MAX_TIME_S + 90
