@@ -27,17 +27,23 @@ def writes_held(table: str = "book") -> Iterator[Callable[[int], int]]:
     n of the service's sessions wait on a lock (pg_stat_activity, 3 s at most), then
     let them go, and say how many waited. Every racer has then read before any writes: the
     losing interleaving of check-then-insert, on every run."""
-    with psycopg.connect(os.environ["LAB_RUN_DATABASE_URL"]) as gate:
+    url = os.environ["LAB_RUN_DATABASE_URL"]
+    # The watch polls on a connection of its own, in autocommit: inside the gate's
+    # transaction pg_stat_activity would be one frozen snapshot, and the gate would only
+    # ever open at its timeout.
+    with psycopg.connect(url) as gate, psycopg.connect(url, autocommit=True) as watch:
         gate.execute(sql.SQL("LOCK TABLE {} IN SHARE MODE").format(sql.Identifier(table)))
+        gate_pid = gate.info.backend_pid
 
         def open_when(n: int, timeout: float = 3.0) -> int:
             deadline = time.monotonic() + timeout
             while True:
                 # Sessions of this database waiting on a lock: on the gate's, or on a row
                 # another racer holds (SELECT ... FOR UPDATE).
-                got = gate.execute(
+                got = watch.execute(
                     "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()"
-                    " AND wait_event_type = 'Lock' AND pid <> pg_backend_pid()"
+                    " AND wait_event_type = 'Lock' AND pid NOT IN (pg_backend_pid(), %s)",
+                    (gate_pid,),
                 ).fetchone()[0]
                 if got >= n or time.monotonic() > deadline:
                     gate.rollback()
