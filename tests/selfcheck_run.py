@@ -31,6 +31,7 @@ def main(argv: list[str]) -> None:
         result = runner.run(lab, Workspace(Path(path), target), state=state_dir(ROOT), only=ids)
         runs.append({
             "error": str(result.error) if result.error else None,
+            "seed": result.seed,
             "checks": {c.id: [c.status, c.message, c.kind, c.hint] for c in result.checks},
         })  # fmt: skip
     print(json.dumps(runs))

@@ -16,7 +16,9 @@
   of its base.
 
 ``LAB_RERUNS=N`` runs each case N times and requires identical verdicts (the flakiness
-mode; CI uses 1).
+mode; CI uses 1), each run with probe values of its own. With one run, a case's probe
+values come from a seed fixed by its test id (``seed_of``), so CI judges the same draws
+every time; ``LAB_SEED=N`` sets the seed of every case (a failure prints the one it had).
 
 The cases of the correctness labs (``PARALLEL_LABS``: no check of theirs compares
 timings) run ``LAB_SELFCHECK_JOBS`` (default 2) at a time, each run in a process of its
@@ -34,6 +36,7 @@ import os
 import subprocess
 import sys
 import tomllib
+import zlib
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -62,23 +65,38 @@ pytestmark = pytest.mark.slow
 Runs = list[dict]  # per run: {"error": str | None, "checks": {id: [status, message, kind, hint]}}
 
 
-def _run_here(lab: Lab, ws: Workspace, only: set[str] | None) -> Runs:
+def seed_of(nodeid: str) -> int | None:
+    """The probe values' seed of a case: fixed by its test's id, so that CI judges the
+    same draws every time (a cheat that special-cases one probe value passes the draws
+    that hit it, about one in thousands: a golden must not flip on that). ``LAB_SEED``
+    picks one for every case; with ``LAB_RERUNS`` above 1 every run draws its own, to
+    find the values a verdict depends on."""
+    if os.environ.get("LAB_SEED", "").isdigit():
+        return int(os.environ["LAB_SEED"])
+    return None if RERUNS > 1 else zlib.crc32(nodeid.encode()) % 10**9
+
+
+def _run_here(lab: Lab, ws: Workspace, only: set[str] | None, seed: int | None) -> Runs:
     runs = []
     for _ in range(RERUNS):
-        result = runner.run(lab, ws, state=state_dir(ROOT), only=only or ())
+        options = runner.RunOptions.from_env()
+        options.seed = seed
+        result = runner.run(lab, ws, state=state_dir(ROOT), only=only or (), options=options)
         runs.append({
             "error": str(result.error) if result.error else None,
+            "seed": result.seed,
             "checks": {c.id: [c.status, c.message, c.kind, c.hint] for c in result.checks},
         })  # fmt: skip
     return runs
 
 
-def _run_apart(lab: Lab, ws: Workspace, only: set[str] | None) -> Runs:
+def _run_apart(lab: Lab, ws: Workspace, only: set[str] | None, seed: int | None) -> Runs:
     """The same runs in a process of its own (tests/selfcheck_run.py)."""
     proc = subprocess.run(
         [sys.executable, "-m", "tests.selfcheck_run", lab.id, str(ws.path), ws.target,
          ",".join(sorted(only or ())), str(RERUNS)],
         cwd=ROOT, capture_output=True, text=True, timeout=300 * RERUNS,
+        env={**os.environ, "LAB_SEED": "" if seed is None else str(seed)},
     )  # fmt: skip
     if proc.returncode != 0:
         return [{"error": f"the case's process failed:\n{proc.stderr[-3000:]}", "checks": {}}]
@@ -164,19 +182,37 @@ def prefetched(request: pytest.FixtureRequest) -> Iterator[dict[str, Runs]]:
                 jobs[item.nodeid] = found
     done: dict[str, Runs] = {}
 
-    def one(lab: Lab, case: Case) -> Runs:
+    def one(nodeid: str, lab: Lab, case: Case) -> Runs:
         workspace, only = case
         try:
             with workspace() as ws:
-                return _run_apart(lab, ws, only)
+                return _run_apart(lab, ws, only, seed_of(nodeid))
         except Exception as exc:  # reported by the case's own test, not by all of them
             return [{"error": f"{type(exc).__name__}: {exc}", "checks": {}}]
 
     with ThreadPoolExecutor(max_workers=max(JOBS, 1)) as pool:
-        futures = {nodeid: pool.submit(one, lab, case) for nodeid, (lab, case) in jobs.items()}
+        futures = {
+            nodeid: pool.submit(one, nodeid, lab, case) for nodeid, (lab, case) in jobs.items()
+        }
         for nodeid, fut in futures.items():
             done[nodeid] = fut.result()
     yield done
+
+
+#: The runs each test judged, by node id: what a failing assertion explains itself with.
+_SEEN: dict[str, Runs] = {}
+
+
+def why(request: pytest.FixtureRequest, ids: set[str]) -> str:
+    """The kind and message of the checks ``ids`` in the test's first run: a verdict
+    that differs from the golden says what the learner would have read."""
+    runs = _SEEN.get(request.node.nodeid) or [{"checks": {}}]
+    lines = []
+    for cid in sorted(ids):
+        status, message, kind, _ = runs[0]["checks"].get(cid, ["?", "", "", ""])
+        lines.append(f"  {cid}: {status} [{kind or '-'}] {message[:600]}")
+    lines.append(f"  (seed {runs[0].get('seed')}: LAB_SEED=<seed> draws the same probe values)")
+    return "\n".join(lines)
 
 
 def verdicts(request: pytest.FixtureRequest, lab: Lab, case: Case,
@@ -187,7 +223,8 @@ def verdicts(request: pytest.FixtureRequest, lab: Lab, case: Case,
     runs = request.getfixturevalue("prefetched").get(request.node.nodeid)
     if runs is None:
         with workspace() as ws:
-            runs = _run_here(lab, ws, only)
+            runs = _run_here(lab, ws, only, seed_of(request.node.nodeid))
+    _SEEN[request.node.nodeid] = runs
     got = judged(runs, only)
     for run in runs:
         for cid, kind in (kinds or {}).items():
@@ -202,7 +239,8 @@ def verdicts(request: pytest.FixtureRequest, lab: Lab, case: Case,
 
 @pytest.mark.parametrize("lab", LABS, ids=lambda lab: lab.id)
 def test_solution_passes_every_check(request, lab):
-    assert failing(verdicts(request, lab, solution_case(lab))) == set()
+    bad = failing(verdicts(request, lab, solution_case(lab)))
+    assert bad == set(), why(request, bad)
 
 
 @pytest.mark.parametrize("lab", LABS, ids=lambda lab: lab.id)
@@ -211,7 +249,7 @@ def test_starter_fails_exactly_its_planted_bugs(request, lab):
     expected = lab.expected_starter_failures()
     assert failing(v) == expected, (
         f"unexpected failures: {sorted(failing(v) - expected)}; "
-        f"missed: {sorted(expected - failing(v))}"
+        f"missed: {sorted(expected - failing(v))}\n{why(request, failing(v) ^ expected)}"
     )
 
 
@@ -227,6 +265,7 @@ def test_each_planted_bug_alone_is_caught(request, lab, bug):
     assert only is None or set(v) == only, f"checks run: {sorted(v)}"
     assert failing(v) == set(bug.checks), (
         f"bug {bug.id}: expected exactly {sorted(bug.checks)} to fail, got {sorted(failing(v))}"
+        f"\n{why(request, failing(v) ^ set(bug.checks))}"
     )
 
 
@@ -248,7 +287,8 @@ def test_scenario_matches_its_golden_verdicts(request, lab: Lab, case: Path):
         assert "fail" in expected.values(), "a known-wrong fix or a cheat fails something"
     assert (case / "files").is_dir() or spec.get("edits"), "a scenario changes something"
     got = verdicts(request, lab, scenario_case(lab, case), spec.get("kinds"))
-    assert got == expected, f"{spec['description']}: got {got}"
+    differ = {cid for cid in expected if got.get(cid) != expected[cid]}
+    assert got == expected, f"{spec['description']}: got {got}\n{why(request, differ)}"
 
 
 @pytest.mark.parametrize("lab", LABS, ids=lambda lab: lab.id)

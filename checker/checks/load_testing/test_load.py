@@ -8,8 +8,12 @@ import psycopg
 from checker.observe.connections import ConnectionWatch
 from checker.observe.load import p95_ratio, throughput_ratio
 
-#: At 20 users, at least this many times the requests per second of 1 user.
-MIN_SCALING = 6.0
+#: At 20 users, at least this many times the requests per second of 1 user. A service
+#: that serves one request at a time gets about 1; the reference about 18. Not 6, as it
+#: once was: ``asyncio.to_thread`` (a valid fix) overlaps as many waits as asyncio's
+#: default thread pool has threads, min(32, cores + 4): 6 on a 2-core machine, which
+#: measured 5.7 to 7.4 there, and a verdict must never flip between reruns.
+MIN_SCALING = 4.0
 #: At 50 users, p95 at most this many times a single user's median response time.
 #: The median, not the single-user p95: a 3 s single-user run has about 30 requests,
 #: so its p95 is its second-slowest request, and one hiccup of a busy machine triples

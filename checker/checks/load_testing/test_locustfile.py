@@ -20,7 +20,11 @@ WAIT_HELPERS = {"constant", "between", "constant_pacing", "constant_throughput"}
 MAX_RPS_PER_USER = 5.0
 MIN_ENDPOINTS = 3
 MIN_JOURNEY_REQUESTS = 30  # fewer in the whole run: too few to show a journey
-RUN_USERS, RUN_S = 20, 3  # the learner's locustfile: users, seconds
+#: The learner's locustfile: users, seconds. Fifty users make about 125 task runs in
+#: 3 s, so that a step of weight 1 in 14 (or one that needs an earlier step, as
+#: checking the stock of a book seen before) is all but sure to run: with 20 users,
+#: one run in a few hundred missed two such steps and judged the journey too short.
+RUN_USERS, RUN_S = 50, 3
 CLIENT_METHODS = {"get", "post", "put", "patch", "delete", "head", "options", "request"}
 #: A stats row whose URL still carries an id: "/books/1234", "/stock/9780000000017", "?offset=40".
 UNGROUPED = re.compile(r"[/=]\d+(?=[/?&#]|$)")
