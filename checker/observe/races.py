@@ -8,52 +8,38 @@ are let go at once. Deterministic: no sleep decides who wins.
 
 from __future__ import annotations
 
-import os
 import threading
-import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
 import httpx
-import psycopg
 from psycopg import sql
+
+from checker.observe.locks import Locks
 
 
 @contextmanager
 def writes_held(table: str = "book") -> Iterator[Callable[[int], int]]:
     """Hold the table's writes on a connection of the checker's own: reads go through,
     INSERT and UPDATE wait (LOCK ... IN SHARE MODE). Yields ``open_when(n)``: wait until
-    n of the service's sessions wait on a lock (pg_stat_activity, 3 s at most), then
-    let them go, and say how many waited. Every racer has then read before any writes: the
-    losing interleaving of check-then-insert, on every run."""
-    url = os.environ["LAB_RUN_DATABASE_URL"]
-    # The watch polls on a connection of its own, in autocommit: inside the gate's
-    # transaction pg_stat_activity would be one frozen snapshot, and the gate would only
-    # ever open at its timeout.
-    with psycopg.connect(url) as gate, psycopg.connect(url, autocommit=True) as watch:
-        gate.execute(sql.SQL("LOCK TABLE {} IN SHARE MODE").format(sql.Identifier(table)))
-        gate_pid = gate.info.backend_pid
+    n of the service's sessions wait on a lock (3 s at most), then let them go, and say
+    how many waited. Every racer has then read before any writes: the losing
+    interleaving of check-then-insert, on every run.
+
+    The lock gate of :mod:`checker.observe.locks` (the ``locks`` fixture), with the
+    patience of a gate that must not open early: racers may spend their first second
+    hashing a password before they reach the insert, so only the timeout opens it
+    before n wait, never a quiet spell."""
+    locks = Locks.from_env()
+    lock = sql.SQL("LOCK TABLE {} IN SHARE MODE").format(sql.Identifier(table))
+    with locks.gate(lock.as_string(None), waiters=1, quiet=3.0, timeout=3.0) as gate:
 
         def open_when(n: int, timeout: float = 3.0) -> int:
-            deadline = time.monotonic() + timeout
-            while True:
-                # Sessions of this database waiting on a lock: on the gate's, or on a row
-                # another racer holds (SELECT ... FOR UPDATE).
-                got = watch.execute(
-                    "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()"
-                    " AND wait_event_type = 'Lock' AND pid NOT IN (pg_backend_pid(), %s)",
-                    (gate_pid,),
-                ).fetchone()[0]
-                if got >= n or time.monotonic() > deadline:
-                    gate.rollback()
-                    return got
-                time.sleep(0.02)
+            gate.waiters, gate.quiet, gate.timeout = n, timeout, timeout
+            return gate.release()
 
-        try:
-            yield open_when
-        finally:
-            gate.rollback()
+        yield open_when
 
 
 def at_once(base_url: str, calls: list[tuple[str, str, Any]], release: Callable[[], None]):
