@@ -431,21 +431,27 @@ def reap_orphans() -> list[int]:
                     owners.add(uid)
     reaped = []
     for uid in sorted(owners):
-        lock = LOCK_DIR / f"uid-{uid - UID_BASE}"
-        try:
-            fd = os.open(lock, os.O_RDWR)
-        except OSError:
-            continue
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            continue  # a live run holds it
-        else:
+        if lease_held(uid) is False:
             kill_uid(uid)
             reaped.append(uid)
-        finally:
-            os.close(fd)  # releases the lock, if we took it
     return reaped
+
+
+def lease_held(uid: int) -> bool | None:
+    """Whether a live run holds the lease of sandbox ``uid`` (None: no lease file, the
+    uid was never leased on this machine). Takes the lock for an instant if it is free."""
+    try:
+        fd = os.open(LOCK_DIR / f"uid-{uid - UID_BASE}", os.O_RDWR)
+    except OSError:
+        return None
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        return True
+    else:
+        return False
+    finally:
+        os.close(fd)  # releases the lock, if we took it
 
 
 def kill_uid(uid: int, timeout: float = 3.0) -> None:

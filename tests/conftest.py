@@ -89,16 +89,19 @@ def gone_within(pid: int, seconds: float = 5) -> bool:
 
 def our_processes(marker: str) -> list[str]:
     """Processes whose command line or working dir mentions ``marker``, and every
-    process of a run's sandbox uid (learner code may run from a copy of ``marker``)."""
+    process of a sandbox uid whose lease no live run holds (learner code may run from a
+    copy of ``marker``). A uid leased by a run still going is another run's: a second
+    test suite, or `lab grade`, on the same machine."""
     import psutil
 
-    from checker.sandbox import UID_BASE, UID_SLOTS
+    from checker.sandbox import UID_BASE, UID_SLOTS, lease_held
 
     found = []
     for proc in psutil.process_iter(["cmdline", "pid", "uids", "status"]):
         try:
             cmd = " ".join(proc.info["cmdline"] or [])
-            boxed = UID_BASE <= proc.info["uids"].real < UID_BASE + UID_SLOTS
+            uid = proc.info["uids"].real
+            boxed = UID_BASE <= uid < UID_BASE + UID_SLOTS and not lease_held(uid)
             if proc.info["status"] == psutil.STATUS_ZOMBIE:
                 continue
             if proc.pid != os.getpid() and (boxed or marker in cmd or marker in proc.cwd()):
