@@ -13,7 +13,10 @@
   ``[expected]`` verdicts, and optionally ``[kinds]``: the failure kind a failing check
   must name, whose hint the result must carry) with whole files under ``files/`` and/or
   ``[[edits]]`` (file, find, replace: ``find`` must occur exactly once), applied on top
-  of its base.
+  of its base. A valid fix runs every check; a wrong fix or a cheat runs the checks its
+  golden says fail plus a smoke check it says passes (``scenario_checks``), as the
+  mutants do: CI's time must stay flat as labs double, and what a wrong fix must prove
+  is that it is caught. ``LAB_SELFCHECK_FULL=1`` judges every golden whole.
 
 ``LAB_RERUNS=N`` runs each case N times and requires identical verdicts (the flakiness
 mode; CI uses 1), each run with probe values of its own. With one run, a case's probe
@@ -152,7 +155,21 @@ def scenario_case(lab: Lab, case: Path) -> Case:
     base = spec.get("base", "solution")
     return (
         lambda: compose(lab, solution=base == "solution", overlays=overlays, mutations=edits)
-    ), None
+    ), scenario_checks(lab, spec)
+
+
+def scenario_checks(lab: Lab, spec: dict) -> set[str] | None:
+    """The checks a scenario's case runs: every one for a valid fix (no check may reject
+    it); for a wrong fix or a cheat, the ones its golden says fail plus one it says
+    passes (the smoke: the service still runs and answers, so the others fail for the
+    scenario's reason), as for the mutants. ``LAB_SELFCHECK_FULL=1`` runs every check,
+    and then the whole golden is judged."""
+    if FULL or spec["kind"] == "valid":
+        return None
+    expected = spec["expected"]
+    fails = {cid for cid, verdict in expected.items() if verdict != "pass"}
+    smoke = next((c.id for c in lab.checks if expected.get(c.id) == "pass" and not c.bonus), None)
+    return fails | ({smoke} if smoke else set())
 
 
 def _case_of(item: pytest.Item) -> tuple[Lab, Case] | None:
@@ -286,7 +303,9 @@ def test_scenario_matches_its_golden_verdicts(request, lab: Lab, case: Path):
     else:
         assert "fail" in expected.values(), "a known-wrong fix or a cheat fails something"
     assert (case / "files").is_dir() or spec.get("edits"), "a scenario changes something"
-    got = verdicts(request, lab, scenario_case(lab, case), spec.get("kinds"))
+    make, only = scenario_case(lab, case)
+    got = verdicts(request, lab, (make, only), spec.get("kinds"))
+    expected = {cid: v for cid, v in expected.items() if only is None or cid in only}
     differ = {cid for cid in expected if got.get(cid) != expected[cid]}
     assert got == expected, f"{spec['description']}: got {got}\n{why(request, differ)}"
 
