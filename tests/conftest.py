@@ -109,3 +109,37 @@ def our_processes(marker: str) -> list[str]:
         except (psutil.NoSuchProcess, psutil.AccessDenied, psutil.ZombieProcess):
             continue
     return found
+
+
+# ---------------------------------------------------------------- where CI's time goes
+
+_TIMES: dict[str, float] = {}
+
+
+def pytest_runtest_logreport(report: pytest.TestReport) -> None:
+    """Add up the time of every test by file and, in the self-verification, by lab."""
+    path, _, rest = report.nodeid.partition("::")
+    key = path
+    if path.endswith("test_selfcheck.py") and "[" in rest:
+        from tests.test_selfcheck import LABS, PARALLEL_LABS
+
+        param = rest.split("[", 1)[1].rstrip("]")
+        lab = max((lab.id for lab in LABS if param.startswith(lab.id)), key=len, default="")
+        key = "self-verification: " + (
+            "labs run two at a time" if lab in PARALLEL_LABS else lab or "other"
+        )
+    _TIMES[key] = _TIMES.get(key, 0.0) + report.duration
+
+
+def pytest_terminal_summary(terminalreporter) -> None:
+    """One table of where the run's time went: what CI's budget (20 minutes, as labs
+    double) is planned from. The labs that run two at a time share one line: their
+    cases all run during the first of their tests."""
+    if not _TIMES:
+        return
+    tr = terminalreporter
+    tr.section("time by file and by lab")
+    for key, took in sorted(_TIMES.items(), key=lambda kv: -kv[1]):
+        if took >= 1.0:
+            tr.write_line(f"{took:8.1f} s  {key}")
+    tr.write_line(f"{sum(_TIMES.values()):8.1f} s  in all")
