@@ -190,6 +190,37 @@ def wrap(
     return prefix + list(args), spec.learner_env(env), spec.apply_limits
 
 
+#: In the hidden checks' environment (never learner code's): the run's sandbox, for the
+#: learner code a check runs itself (load-testing's locustfile).
+CHECKS_VAR = "LAB_LEARNER_SANDBOX"
+
+
+class ForChecks:
+    """The run's sandbox as a hidden check sees it: ``wrap`` confines a command of
+    learner code exactly as the service is confined (uid, namespaces, limits), and
+    ``workdir`` is a folder that code may write, in the run's private dir."""
+
+    def __init__(self, spec: Spec) -> None:
+        self.spec = spec
+
+    @classmethod
+    def from_env(cls, env: dict[str, str] | None = None) -> ForChecks | None:
+        raw = (os.environ if env is None else env).get(CHECKS_VAR)
+        return cls(Spec(**json.loads(raw))) if raw else None
+
+    def wrap(self, args: Sequence[str], env: dict[str, str]):
+        """(args, env, preexec_fn), as :func:`wrap` gives the service's spawner."""
+        return wrap(args, {**env, ENV_VAR: self.spec.to_env()})
+
+    def workdir(self, name: str) -> Path:
+        base = Path(self.spec.home) if self.spec.home else Path(tempfile.mkdtemp())
+        path = base / name
+        path.mkdir(parents=True, exist_ok=True)
+        if self.spec.uid is not None:
+            os.chown(path, self.spec.uid, self.spec.uid)
+        return path
+
+
 # ---------------------------------------------------------------- the run's side
 
 

@@ -95,6 +95,9 @@ class Session:
         self.service_env: dict[str, str] = {**self.env, **self.sandbox_env}
         #: what the hidden checks get on top: LAB_RUN_DATABASE_URL, LAB_SINKS...
         self.checks_env: dict[str, str] = {}
+        if self.sandbox_env:  # for learner code a check runs itself (sandbox.ForChecks)
+            self.checks_env["LAB_LEARNER_SANDBOX"] = next(iter(self.sandbox_env.values()))
+            self.checks_env["LAB_LEARNER_CODE"] = str(self.workspace)
         self.services: list[process.Service] = []
         self.sidecars: list[Sidecar] = []
         self.admin_url: str | None = None

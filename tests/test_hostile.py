@@ -479,3 +479,64 @@ def test_leftovers_of_a_run_whose_grader_died_are_reaped(tmp_path):
                 p.wait()
         held.close()
         dead.close()
+
+
+HOSTILE_LOCUSTFILE = """
+import os
+from pathlib import Path
+
+_tried = {}
+for _name, _path in [("checks", Path(%(checks)r) / "pwned.py"), ("state", Path(%(state)r) / "pwned")]:
+    try:
+        _path.write_text("x")
+        _tried[_name] = "WROTE"
+    except OSError as _exc:
+        _tried[_name] = type(_exc).__name__
+_lab = sorted(k for k in os.environ if k.startswith("LAB_") and not k.startswith("LAB_LOCUST_"))
+raise RuntimeError(f"HOSTILE uid={os.getuid()} tried={_tried} lab_env={_lab}")
+
+from locust import HttpUser, between, task  # what the static reading asks for
+
+
+class Shopper(HttpUser):
+    wait_time = between(1, 2)
+
+    @task(3)
+    def browse(self):
+        self.client.get("/books")
+
+    @task(2)
+    def book(self):
+        self.client.get("/books/1")
+
+    @task(1)
+    def stock(self):
+        self.client.get("/stock/9780000000017")
+"""
+
+
+@pytest.mark.skipif(not SANDBOXED, reason="needs root and util-linux unshare")
+def test_a_hostile_locustfile_runs_in_the_sandbox(tmp_path):
+    """The learner's locustfile is learner code too: the load-testing check runs it under
+    the run's uid, where it can write neither the hidden checks nor the grader's state,
+    and sees none of the checker's variables (but the progress file of locust's plugin,
+    loaded into the same process). Its verdict says what it raised."""
+    from checker import runner
+    from checker.catalog import Catalog
+    from checker.paths import state_dir
+    from checker.workspace import compose
+
+    lab = Catalog(ROOT).get("load-testing")
+    state = state_dir(ROOT)
+    checks = lab.checks_path
+    with compose(lab) as ws:
+        (ws.path / "locustfile.py").write_text(HOSTILE_LOCUSTFILE % {
+            "checks": str(checks), "state": str(state)})  # fmt: skip
+        result = runner.run(lab, ws, state=state, only={"locustfile_realistic"})
+    assert not (checks / "pwned.py").exists() and not (state / "pwned").exists()
+    check = next(c for c in result.checks if c.id == "locustfile_realistic")
+    assert check.status == "fail" and check.kind == "does-not-run", check
+    said = check.message.split("HOSTILE ", 1)[1]
+    uid = int(said.split("uid=", 1)[1].split()[0])
+    assert sandbox.UID_BASE <= uid < sandbox.UID_BASE + sandbox.UID_SLOTS, said
+    assert "WROTE" not in said and "lab_env=[]" in said, said

@@ -20,6 +20,7 @@ from checker.observe.load import (
     LocustCouldNotRun,
     describe,
     p95_ratio,
+    prepare_locust,
     run_locust,
     throughput_ratio,
 )
@@ -106,6 +107,25 @@ def test_a_run_reports_each_endpoint_and_streams_progress(server, locustfile, tm
     assert "3 users" in describe(seen[-1])
     assert 0 < run.locust_cpu < 1.5
     assert not our_processes(str(tmp_path)), "locust is gone once the run is over"
+
+
+def test_a_prepared_run_waits_for_go_and_a_cancelled_one_leaves_nothing(
+    server, locustfile, tmp_path
+):
+    held = prepare_locust(locustfile, host=server, users=2, run_time_s=1, workdir=tmp_path / "p")
+    spare = prepare_locust(locustfile, host=server, users=2, run_time_s=1, workdir=tmp_path / "q")
+    deadline = time.monotonic() + 30
+    while not (held.ready() and spare.ready()):
+        assert time.monotonic() < deadline, "a prepared locust never got ready"
+        time.sleep(0.05)
+    time.sleep(1.5)  # longer than the run: a run that had started would be over by now
+    assert held._started.proc.poll() is None, "a prepared run waits for its go"
+    assert not (tmp_path / "p" / "attempt-1" / "stats.json").exists()
+    run = run_locust(locustfile, host=server, users=2, run_time_s=1, workdir=tmp_path / "p",
+                     prepared=held)  # fmt: skip
+    assert run.total.requests > 5 and run.attempts == 1
+    spare.cancel()
+    assert not our_processes(str(tmp_path)), "no locust is left, used or cancelled"
 
 
 def test_ratios_compare_two_runs(server, locustfile, tmp_path):

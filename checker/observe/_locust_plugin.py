@@ -23,6 +23,19 @@ from urllib.parse import urlsplit
 import gevent
 from locust import events
 
+# A run prepared ahead (``checker.observe.load.prepare_locust``) waits here, locust and
+# the locustfile loaded, until the checker says go: no user starts, no timer runs. A
+# checker that goes away without a word leaves no locust behind for long.
+_GO = os.environ.get("LAB_LOCUST_GO")
+if _GO:
+    with open(_GO + ".ready", "w"):  # loaded: what the checker waits for before measuring
+        pass
+    _give_up = time.monotonic() + float(os.environ.get("LAB_LOCUST_GO_TIMEOUT", "300"))
+    while not os.path.exists(_GO):
+        if time.monotonic() > _give_up:
+            os._exit(3)
+        time.sleep(0.01)
+
 
 def _percentile(histogram: dict[int, int], count: int, q: float) -> int:
     """The q-quantile of locust's response-time histogram (rounded ms -> count)."""

@@ -48,13 +48,23 @@ def tail(path: Path, lines: int = 30, max_bytes: int = 64_000) -> str:
     return "\n".join(data.splitlines()[-lines:])
 
 
-def _spawn(args: list[str], *, cwd: Path, env: dict[str, str], log_path: Path):
+#: Confines a command (args, env) -> (args, env, preexec_fn): the run's sandbox, for a
+#: locustfile of the learner's (``checker.sandbox.ForChecks.wrap``).
+Confine = Callable[[list[str], dict[str, str]], tuple[list[str], dict[str, str], Any]]
+
+
+def _spawn(args: list[str], *, cwd: Path, env: dict[str, str], log_path: Path,
+           confine: Confine | None = None):  # fmt: skip
     """Locust in a session of its own, so its whole group can be killed."""
     import subprocess
 
+    preexec = None
+    if confine is not None:
+        args, env, preexec = confine(args, env)
     with open(log_path, "ab") as log:
         return subprocess.Popen(args, cwd=cwd, env=env, stdin=subprocess.DEVNULL, stdout=log,
-                                stderr=subprocess.STDOUT, start_new_session=True)  # fmt: skip
+                                stderr=subprocess.STDOUT, start_new_session=True,
+                                preexec_fn=preexec)  # fmt: skip
 
 
 def _kill(proc) -> None:
@@ -283,13 +293,20 @@ def _locust_env(extra: dict[str, str] | None, home: Path, progress: Path) -> dic
 
 
 def _cpu_seconds(pid: int) -> float | None:
+    """CPU seconds of the process and what runs under it (locust under a sandbox's
+    unshare and setpriv is a child, not the process we started)."""
     import psutil
 
     try:
-        t = psutil.Process(pid).cpu_times()
+        root = psutil.Process(pid)
+        total = 0.0
+        for proc in [root, *root.children(recursive=True)]:
+            with contextlib.suppress(psutil.NoSuchProcess, psutil.ZombieProcess):
+                t = proc.cpu_times()
+                total += t.user + t.system
     except (psutil.NoSuchProcess, psutil.AccessDenied, psutil.ZombieProcess):
         return None
-    return t.user + t.system
+    return total
 
 
 def run_locust(
@@ -304,23 +321,30 @@ def run_locust(
     on_progress: Progress | None = None,
     retries: int = 1,
     max_cpu: float = MAX_LOCUST_CPU,
+    prepared: Prepared | None = None,
+    confine: Confine | None = None,
 ) -> LoadRun:
     """Run locust headless against ``host`` and return its statistics.
 
     ``locustfile``: the check's own file(s) or the learner's. ``env`` reaches the
     locustfile (os.environ). ``on_progress`` is called with each live sample (users,
-    rps, p50_ms, p95_ms, failures...). Raises :class:`LocustCouldNotRun` when locust
-    produced no statistics and :class:`LoadInvalid` when locust saturated its CPU in
-    every attempt (``1 + retries``).
+    rps, p50_ms, p95_ms, failures...). ``confine``: how to start learner code (a
+    locustfile of the learner's runs in the run's sandbox; ``workdir`` must then be one
+    it can write). ``prepared``: the same run started ahead by
+    :func:`prepare_locust`, whose first attempt then starts at once. Raises
+    :class:`LocustCouldNotRun` when locust produced no statistics and
+    :class:`LoadInvalid` when locust saturated its CPU in every attempt (``1 + retries``).
     """
     if int(run_time_s) != run_time_s or run_time_s < 1:
         raise ValueError("locust's --run-time takes whole seconds")
     files = [Path(locustfile)] if isinstance(locustfile, (str, Path)) else list(locustfile)
     last: LoadRun | None = None
     for attempt in range(1, retries + 2):
+        started = prepared.go() if prepared is not None and attempt == 1 else None
         last = _run_once(files, host=host, users=users, run_time_s=run_time_s,
                          workdir=workdir / f"attempt-{attempt}", spawn_rate=spawn_rate,
-                         env=env, on_progress=on_progress, max_cpu=max_cpu)  # fmt: skip
+                         env=env, on_progress=on_progress, max_cpu=max_cpu,
+                         started=started, confine=confine)  # fmt: skip
         last.attempts = attempt
         if not _saturated(last, max_cpu):
             return last
@@ -337,12 +361,23 @@ def _saturated(run: LoadRun, max_cpu: float) -> bool:
     return run.locust_cpu > max_cpu or LOCUST_CPU_WARNING in run.log_tail
 
 
-def _run_once(
-    files: list[Path], *, host, users, run_time_s, workdir, spawn_rate, env, on_progress, max_cpu
-) -> LoadRun:
+@dataclass
+class _Started:
+    proc: Any  # subprocess.Popen
+    workdir: Path
+    progress_path: Path
+    stats_prefix: Path
+    log_path: Path
+
+
+def _start(files: list[Path], *, host, users, run_time_s, workdir, spawn_rate, env,
+           go: Path | None = None, confine: Confine | None = None) -> _Started:  # fmt: skip
     if workdir.exists():
         shutil.rmtree(workdir)
     workdir.mkdir(parents=True)
+    if confine is not None:  # the learner's uid writes its statistics here
+        owner = workdir.parent.stat()
+        os.chown(workdir, owner.st_uid, owner.st_gid)
     progress_path, stats_prefix = workdir / "progress.jsonl", workdir / "stats"
     log_path = workdir / "locust.log"
     rate = spawn_rate or max(users, 1) * 10  # everyone at once: phases are short
@@ -353,8 +388,77 @@ def _run_once(
         "-u", str(users), "-r", str(rate), "-t", f"{int(run_time_s)}s",
         "--json-file", str(stats_prefix), "--loglevel", "WARNING",
     ]  # fmt: skip
-    proc = _spawn(args, cwd=workdir, env=_locust_env(env, workdir, progress_path),
-                  log_path=log_path)  # fmt: skip
+    run_env = _locust_env(env, workdir, progress_path)
+    if go is not None:
+        run_env["LAB_LOCUST_GO"] = str(go)
+    proc = _spawn(args, cwd=workdir, env=run_env, log_path=log_path, confine=confine)
+    return _Started(proc, workdir, progress_path, stats_prefix, log_path)
+
+
+class Prepared:
+    """A locust run started ahead and held before its first user (``_locust_plugin``
+    waits for the go file while locust loads): locust's start-up, about a second of
+    imports, is paid while nothing is measured, not between two phases."""
+
+    def __init__(self, started: _Started, go: Path) -> None:
+        self._started, self._go, self.used = started, go, False
+
+    def ready(self) -> bool:
+        """Whether locust has loaded and waits (or has already exited: an error shows
+        when the run is made)."""
+        return self._go.with_name("go.ready").exists() or self._started.proc.poll() is not None
+
+    def go(self) -> _Started:
+        self.used = True
+        self._go.touch()
+        return self._started
+
+    def cancel(self) -> None:
+        if not self.used:
+            _kill(self._started.proc)
+
+
+def prepare_locust(
+    locustfile: Path | Sequence[Path],
+    *,
+    host: str,
+    users: int,
+    run_time_s: int,
+    workdir: Path,
+    spawn_rate: float | None = None,
+    env: dict[str, str] | None = None,
+    confine: Confine | None = None,
+) -> Prepared:
+    """Start locust for the run :func:`run_locust` will make with the same arguments
+    (and ``prepared=`` this), held until then. ``cancel()`` one that is never run."""
+    files = [Path(locustfile)] if isinstance(locustfile, (str, Path)) else list(locustfile)
+    workdir.mkdir(parents=True, exist_ok=True)
+    go = workdir / "go"
+    started = _start(files, host=host, users=users, run_time_s=run_time_s,
+                     workdir=workdir / "attempt-1", spawn_rate=spawn_rate, env=env,
+                     go=go, confine=confine)  # fmt: skip
+    return Prepared(started, go)
+
+
+def _run_once(
+    files: list[Path],
+    *,
+    host,
+    users,
+    run_time_s,
+    workdir,
+    spawn_rate,
+    env,
+    on_progress,
+    max_cpu,
+    started: _Started | None = None,
+    confine: Confine | None = None,
+) -> LoadRun:
+    if started is None:
+        started = _start(files, host=host, users=users, run_time_s=run_time_s, workdir=workdir,
+                         spawn_rate=spawn_rate, env=env, confine=confine)  # fmt: skip
+    proc, progress_path = started.proc, started.progress_path
+    stats_prefix, log_path = started.stats_prefix, started.log_path
     samples: list[dict[str, Any]] = []
     cpu_marks: list[tuple[float, float]] = []  # (wall, cpu seconds) while load runs
     offset = 0

@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 import random
 import tempfile
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -18,7 +19,7 @@ import httpx
 import pytest
 
 from checker.observe.connections import ConnectionWatch
-from checker.observe.load import LoadRun, describe, run_locust
+from checker.observe.load import LoadRun, Prepared, describe, prepare_locust, run_locust
 from checker.pytest_plugin import progress
 
 JOURNEY = Path(__file__).with_name("journey.py")
@@ -57,9 +58,19 @@ PHASES = {
 }
 
 
+#: The phases each check needs: what a run of some checks (a mutant's) prepares.
+NEEDS = {
+    "test_connections_pooled": ("db",),
+    "test_throughput_scales": ("one", "twenty"),
+    "test_stable_under_load": ("one", "fifty"),
+}
+
+
 class Load:
-    def __init__(self, base_url: str, workdir: Path) -> None:
+    def __init__(self, base_url: str, workdir: Path, phases: tuple[str, ...] = ()) -> None:
         self.base_url, self.workdir = base_url, workdir
+        self.phases = phases  # the phases this run's checks will ask for, in order
+        self.prepared: dict[str, Prepared] = {}
         self.runs: dict[str, LoadRun] = {}
         self.connections: ConnectionWatch | None = None
         self.warm = False
@@ -76,10 +87,34 @@ class Load:
                 client.get(f"/stock/978000000000{n}")
         self.warm = True
 
+    def _args(self, key: str) -> dict:
+        phase = PHASES[key]
+        return dict(
+            host=self.base_url, users=phase.users, run_time_s=phase.seconds,
+            workdir=self.workdir / key,
+            env={"LAB_JOURNEY": phase.journey, "LAB_THINK_S": str(phase.think_s),
+                 "LAB_USER_AGENT": self.user_agent},
+        )  # fmt: skip
+
+    def _prepare(self) -> None:
+        """Start locust for every phase this run will need, held before its first user:
+        each one's second of start-up overlaps the others' and the warm-up, instead of
+        falling between two phases. Nothing is measured meanwhile."""
+        for key in self.phases:
+            if key not in self.prepared and key not in self.runs:
+                self.prepared[key] = prepare_locust(JOURNEY, **self._args(key))
+        # Measure nothing while another locust is still loading (a core's worth of work).
+        deadline = time.monotonic() + 30
+        while not all(p.ready() for p in self.prepared.values()):
+            if time.monotonic() > deadline:
+                break  # each run then waits for its own locust, as without preparing
+            time.sleep(0.02)
+
     def run(self, key: str, *, watch: ConnectionWatch | None = None) -> LoadRun:
         if key in self.runs:
             return self.runs[key]
         if not self.warm:
+            self._prepare()
             self._warm_up()
         phase = PHASES[key]
         progress(f"load test, {phase.label}: starting locust")
@@ -87,20 +122,28 @@ class Load:
         def show(sample: dict) -> None:
             progress(f"load test, {phase.label}: {describe(sample)}")
 
-        run = run_locust(
-            JOURNEY, host=self.base_url, users=phase.users, run_time_s=phase.seconds,
-            workdir=self.workdir / key, on_progress=show,
-            env={"LAB_JOURNEY": phase.journey, "LAB_THINK_S": str(phase.think_s),
-                 "LAB_USER_AGENT": self.user_agent},
-        )  # fmt: skip
+        run = run_locust(JOURNEY, on_progress=show, prepared=self.prepared.pop(key, None),
+                         **self._args(key))  # fmt: skip
         self.runs[key] = run
         return run
 
+    def close(self) -> None:
+        for prepared in self.prepared.values():
+            prepared.cancel()
+        self.prepared.clear()
+
 
 @pytest.fixture(scope="session")
-def load(base_url: str):
+def load(base_url: str, request: pytest.FixtureRequest):
+    wanted = {item.originalname for item in request.session.items}
+    phases = tuple(dict.fromkeys(k for name, keys in NEEDS.items() if name in wanted
+                                 for k in keys))  # fmt: skip
     with tempfile.TemporaryDirectory(prefix="lab-load-") as tmp:
-        yield Load(base_url, Path(tmp))
+        load = Load(base_url, Path(tmp), phases)
+        try:
+            yield load
+        finally:
+            load.close()
 
 
 @pytest.fixture(scope="session")

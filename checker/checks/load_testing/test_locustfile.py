@@ -4,12 +4,14 @@ in a process of its own against the service."""
 from __future__ import annotations
 
 import ast
+import os
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from checker.observe.load import LocustCouldNotRun, describe, run_locust
 from checker.pytest_plugin import progress
+from checker.sandbox import ForChecks
 from checker.verdict import fail
 
 USER_BASES = {"HttpUser", "FastHttpUser", "User"}
@@ -229,10 +231,15 @@ def test_locustfile_realistic(workspace: Path, base_url: str, load, measure):
     def show(sample: dict) -> None:
         progress(f"your locustfile · {describe(sample)}")
 
+    # The locustfile is learner code: it runs in the run's sandbox, as the service does,
+    # from the folder the service runs from (its imports of its neighbours work).
+    box = ForChecks.from_env()
+    code = Path(os.environ.get("LAB_LEARNER_CODE") or workspace)
     try:
         run = run_locust(
-            path, host=base_url, users=RUN_USERS, run_time_s=RUN_S,
-            workdir=load.workdir / "learner", on_progress=show,
+            code / "locustfile.py", host=base_url, users=RUN_USERS, run_time_s=RUN_S,
+            workdir=box.workdir("locust") if box else load.workdir / "learner",
+            on_progress=show, confine=box.wrap if box else None,
         )  # fmt: skip
     except LocustCouldNotRun as exc:
         fail(
