@@ -8,6 +8,7 @@ phase reaches the learner's terminal through the plugin's ``progress``.
 
 from __future__ import annotations
 
+import ast
 import os
 import random
 import tempfile
@@ -17,10 +18,12 @@ from pathlib import Path
 
 import httpx
 import pytest
+from _helpers import RUN_S, RUN_USERS
 
 from checker.observe.connections import ConnectionWatch
 from checker.observe.load import LoadRun, Prepared, describe, prepare_locust, run_locust
 from checker.pytest_plugin import progress
+from checker.sandbox import ForChecks
 
 JOURNEY = Path(__file__).with_name("journey.py")
 
@@ -49,7 +52,9 @@ PHASES = {
     # Connections: every request uses the database; PostgreSQL is watched meanwhile.
     # Five users, so that a pool of SQLAlchemy's default size (5) never needs to open
     # and close overflow connections: a pooled service opens at most five.
-    "db": Phase("connections", "db", users=5, seconds=3),
+    # Two seconds: some 800 requests, where a service that connects per request opens
+    # about as many connections and a pool at most 15.
+    "db": Phase("connections", "db", users=5, seconds=2),
     # Throughput: the same journey with 1 user, then with 20, no pauses.
     "one": Phase("throughput", "shop", users=1, seconds=3),
     "twenty": Phase("throughput", "shop", users=20, seconds=3),
@@ -67,9 +72,11 @@ NEEDS = {
 
 
 class Load:
-    def __init__(self, base_url: str, workdir: Path, phases: tuple[str, ...] = ()) -> None:
+    def __init__(self, base_url: str, workdir: Path, phases: tuple[str, ...] = (),
+                 learner: Path | None = None) -> None:  # fmt: skip
         self.base_url, self.workdir = base_url, workdir
         self.phases = phases  # the phases this run's checks will ask for, in order
+        self.learner = learner  # the learner's locustfile, when its check will run it
         self.prepared: dict[str, Prepared] = {}
         self.runs: dict[str, LoadRun] = {}
         self.connections: ConnectionWatch | None = None
@@ -96,13 +103,33 @@ class Load:
                  "LAB_USER_AGENT": self.user_agent},
         )  # fmt: skip
 
+    def learner_args(self) -> dict:
+        """How the learner's locustfile is run: learner code, so in the run's sandbox
+        (as the service), from the folder the service runs from (its imports of its
+        neighbours work)."""
+        box = ForChecks.from_env()
+        code = Path(os.environ.get("LAB_LEARNER_CODE") or os.environ["LAB_WORKSPACE"])
+        return dict(
+            locustfile=code / "locustfile.py", host=self.base_url, users=RUN_USERS,
+            run_time_s=RUN_S, confine=box.wrap if box else None,
+            workdir=box.workdir("locust") if box else self.workdir / "learner",
+        )  # fmt: skip
+
     def _prepare(self) -> None:
         """Start locust for every phase this run will need, held before its first user:
         each one's second of start-up overlaps the others' and the warm-up, instead of
-        falling between two phases. Nothing is measured meanwhile."""
+        falling between two phases. Nothing is measured meanwhile. The learner's
+        locustfile too, if it parses (its check reads it first, and may never run it)."""
         for key in self.phases:
             if key not in self.prepared and key not in self.runs:
                 self.prepared[key] = prepare_locust(JOURNEY, **self._args(key))
+        if self.learner is not None and "learner" not in self.prepared:
+            try:
+                ast.parse(self.learner.read_bytes())
+            except (OSError, SyntaxError, ValueError):
+                pass
+            else:
+                self.prepared["learner"] = prepare_locust(**self.learner_args())
         # Measure nothing while another locust is still loading (a core's worth of work).
         deadline = time.monotonic() + 30
         while not all(p.ready() for p in self.prepared.values()):
@@ -138,8 +165,10 @@ def load(base_url: str, request: pytest.FixtureRequest):
     wanted = {item.originalname for item in request.session.items}
     phases = tuple(dict.fromkeys(k for name, keys in NEEDS.items() if name in wanted
                                  for k in keys))  # fmt: skip
+    learner = Path(os.environ["LAB_WORKSPACE"]) / "locustfile.py"
     with tempfile.TemporaryDirectory(prefix="lab-load-") as tmp:
-        load = Load(base_url, Path(tmp), phases)
+        load = Load(base_url, Path(tmp), phases,
+                    learner if "test_locustfile_realistic" in wanted else None)  # fmt: skip
         try:
             yield load
         finally:

@@ -4,14 +4,14 @@ in a process of its own against the service."""
 from __future__ import annotations
 
 import ast
-import os
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from _helpers import RUN_S, RUN_USERS
+
 from checker.observe.load import LocustCouldNotRun, describe, run_locust
 from checker.pytest_plugin import progress
-from checker.sandbox import ForChecks
 from checker.verdict import fail
 
 USER_BASES = {"HttpUser", "FastHttpUser", "User"}
@@ -22,11 +22,6 @@ WAIT_HELPERS = {"constant", "between", "constant_pacing", "constant_throughput"}
 MAX_RPS_PER_USER = 5.0
 MIN_ENDPOINTS = 3
 MIN_JOURNEY_REQUESTS = 30  # fewer in the whole run: too few to show a journey
-#: The learner's locustfile: users, seconds. Fifty users make about 125 task runs in
-#: 3 s, so that a step of weight 1 in 14 (or one that needs an earlier step, as
-#: checking the stock of a book seen before) is all but sure to run: with 20 users,
-#: one run in a few hundred missed two such steps and judged the journey too short.
-RUN_USERS, RUN_S = 50, 3
 CLIENT_METHODS = {"get", "post", "put", "patch", "delete", "head", "options", "request"}
 #: A stats row whose URL still carries an id: "/books/1234", "/stock/9780000000017", "?offset=40".
 UNGROUPED = re.compile(r"[/=]\d+(?=[/?&#]|$)")
@@ -231,16 +226,9 @@ def test_locustfile_realistic(workspace: Path, base_url: str, load, measure):
     def show(sample: dict) -> None:
         progress(f"your locustfile · {describe(sample)}")
 
-    # The locustfile is learner code: it runs in the run's sandbox, as the service does,
-    # from the folder the service runs from (its imports of its neighbours work).
-    box = ForChecks.from_env()
-    code = Path(os.environ.get("LAB_LEARNER_CODE") or workspace)
-    try:
-        run = run_locust(
-            code / "locustfile.py", host=base_url, users=RUN_USERS, run_time_s=RUN_S,
-            workdir=box.workdir("locust") if box else load.workdir / "learner",
-            on_progress=show, confine=box.wrap if box else None,
-        )  # fmt: skip
+    try:  # in the run's sandbox: see Load.learner_args
+        run = run_locust(on_progress=show, prepared=load.prepared.pop("learner", None),
+                         **load.learner_args())  # fmt: skip
     except LocustCouldNotRun as exc:
         fail(
             "does-not-run",
