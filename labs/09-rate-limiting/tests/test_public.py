@@ -1,15 +1,28 @@
 """Public tests: learners run these (`pytest labs/09-rate-limiting/tests`) and add their own."""
 
-import sys
-from pathlib import Path
-
-from fastapi.testclient import TestClient
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-
-from app.main import app  # noqa: E402
+from conftest import DEMO_KEY
 
 
-def test_health_answers():
-    with TestClient(app) as client:
-        assert client.get("/health").status_code == 200
+def test_search_finds_books(client):
+    r = client.get("/search", params={"q": "river"}, headers={"X-API-Key": DEMO_KEY})
+    assert r.status_code == 200
+    body = r.json()
+    assert body["count"] == len(body["results"]) > 0
+    assert all({"id", "title", "author", "year"} <= set(book) for book in body["results"])
+
+
+def test_unknown_key_is_401(client):
+    r = client.get("/search", params={"q": "river"}, headers={"X-API-Key": "not-a-key"})
+    assert r.status_code == 401
+    assert r.headers["content-type"].startswith("application/problem+json")
+
+
+def test_a_scraper_is_refused(client):
+    # 25 searches in a row: more than two windows' worth, whatever the algorithm.
+    statuses = [
+        client.get("/search", params={"q": "tower"}, headers={"X-Forwarded-For": "192.0.2.44"})
+        .status_code
+        for _ in range(25)
+    ]
+    assert 429 in statuses
+    assert set(statuses) <= {200, 429}
