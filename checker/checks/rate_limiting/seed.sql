@@ -34,9 +34,13 @@ SELECT
     1850 + (i * 13) % 175
 FROM generate_series(1, 3000) AS i;
 
--- Two partners for trying the service by hand (the README and the notebook use them).
+-- Two partners for trying the service by hand (the README and the notebook use them),
+-- and the partners Folio already had before the scrapers came.
 INSERT INTO partner (name, api_key) VALUES
     ('Bookworm app', 'demo-bookworm-key'),
     ('Reading club', 'demo-readingclub-key');
+INSERT INTO partner (name, api_key)
+SELECT 'Partner ' || i, 'pk_' || md5('folio partner ' || i)
+FROM generate_series(1, 30) AS i;
 
 ANALYZE;
