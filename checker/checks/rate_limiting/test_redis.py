@@ -26,27 +26,28 @@ from _helpers import (
 from checker.services.redis_lease import LEASE_KEY
 from checker.verdict import fail
 
-PAIRS = 20  # 40 searches: 20 pairs, one search of each pair to each instance
+ROUNDS, AT_ONCE = 10, 4  # 40 searches: 10 rounds of 4 at once, 2 to each instance
 DELAY_MS = 20  # added to every round trip to Redis while they run
 
 
-def _in_pairs(base_urls: list[str], key: str, hop: str, words: list[str]) -> list:
-    """PAIRS rounds; in each, one search to each instance, released by a barrier at the
-    same instant. A lock inside one process can't order them: each pair reads the
-    count before either writes, on every round, whatever the threads' timing."""
-    barrier = threading.Barrier(2)
+def _in_rounds(base_urls: list[str], key: str, hop: str, words: list[str]) -> list:
+    """ROUNDS rounds; in each, AT_ONCE searches released by a barrier at the same instant,
+    half to each instance. A lock inside one process can't order them: in every round,
+    a search on each instance reads the count before the other writes it back, whatever
+    the threads' timing."""
+    barrier = threading.Barrier(AT_ONCE)
     results: list = []
     limits = httpx.Limits(max_keepalive_connections=0)
     clients = [httpx.Client(base_url=u, timeout=20, limits=limits) for u in base_urls[:2]]
 
     def side(i: int) -> None:
-        for n in range(PAIRS):
+        for n in range(ROUNDS):
             try:
                 barrier.wait(timeout=30)
             except threading.BrokenBarrierError:
                 return
             try:
-                r = clients[i].get("/search", params={"q": words[2 * n + i]},
+                r = clients[i % 2].get("/search", params={"q": words[AT_ONCE * n + i]},
                                    headers={"X-API-Key": key, "X-Forwarded-For": hop})  # fmt: skip
                 results.append(answer(r))
             except httpx.HTTPError as exc:
@@ -54,7 +55,7 @@ def _in_pairs(base_urls: list[str], key: str, hop: str, words: list[str]) -> lis
                 barrier.abort()
                 return
 
-    threads = [threading.Thread(target=side, args=(i,), daemon=True) for i in (0, 1)]
+    threads = [threading.Thread(target=side, args=(i,), daemon=True) for i in range(AT_ONCE)]
     try:
         for t in threads:
             t.start()
@@ -72,30 +73,30 @@ def _explain(commands: list[list[str]]) -> str:
     atomic = names & {"EVAL", "EVALSHA", "FCALL", "INCR", "INCRBY", "MULTI", "ZADD"}
     if "GET" in names and names & {"SET", "SETEX", "PSETEX"} and not atomic:
         return (" Redis saw GET, then SET, for each search: a count read, compared in "
-                "Python and written back is two steps: both searches of a pair read the "
-                "same count before either wrote it back.")  # fmt: skip
+                "Python and written back is two steps: searches sent together read the "
+                "same count before any wrote it back.")  # fmt: skip
     return " The count was read and written back in more than one step."
 
 
 def test_atomic_under_concurrency(base_urls, db, rng, redis_link):
     assert len(base_urls) >= 2, "The run started one instance of the service; expected two."
-    words = [rng.choice(WORDS) for _ in range(2 * PAIRS)]
+    words = [rng.choice(WORDS) for _ in range(ROUNDS * AT_ONCE)]
     for attempt in range(2):
         key, hop = new_partner(db, rng), address(rng)
         redis_link.delay(DELAY_MS)
         try:
             with redis_link.recording() as commands:
                 started = time.monotonic()
-                results = _in_pairs(base_urls, key, hop, words)
+                results = _in_rounds(base_urls, key, hop, words)
         finally:
             redis_link.delay(0)
         lost = [r for r in results if not hasattr(r, "status")]
         if lost:
-            fail("no-answer", f"A search of {2 * PAIRS} sent in pairs got no answer "
+            fail("no-answer", f"A search of {ROUNDS * AT_ONCE} sent in rounds got no answer "
                  f"({type(lost[0]).__name__ if lost[0] else 'timeout'}); expected 200 or "
                  "429 for each.")  # fmt: skip
         results.sort(key=lambda a: a.at)
-        no_server_errors(results, f"{2 * PAIRS} searches with one API key, in pairs")
+        no_server_errors(results, f"{ROUNDS * AT_ONCE} searches with one API key, in rounds")
         allowed = sum(a.allowed for a in results)
         took = results[-1].at - started
         bound = Q + refill(took)
@@ -105,13 +106,13 @@ def test_atomic_under_concurrency(base_urls, db, rng, redis_link):
                 continue  # a window may have reset meanwhile: once more, in a fresh one
         break
     if allowed > bound:
-        fail("too-many-allowed", f"{2 * PAIRS} searches with one API key, in {PAIRS} pairs: "
-             f"each pair sent at the same instant, one search to each instance (Redis "
+        fail("too-many-allowed", f"{ROUNDS * AT_ONCE} searches with one API key, in {ROUNDS} rounds of "
+             f"{AT_ONCE} sent at the same instant, half to each instance (Redis "
              f"{DELAY_MS} ms slower per round trip): {allowed} "
              f"answered 200; expected at most {bound} (the quota, {Q}, plus what the "
              f"policy gives back in the {took:.1f} s they took).{_explain(commands)}")  # fmt: skip
     if allowed < Q:
-        fail("too-few-allowed", f"{2 * PAIRS} searches with one new API key, in pairs: only "
+        fail("too-few-allowed", f"{ROUNDS * AT_ONCE} searches with one new API key, in rounds: only "
              f"{allowed} answered 200 ({statuses(results)}); expected the quota, {Q}.")  # fmt: skip
 
 
