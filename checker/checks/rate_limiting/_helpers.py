@@ -59,10 +59,10 @@ def new_partner(db, rng, name: str = "partner") -> str:
     return key
 
 
-def seeded_partner(db, rng) -> str:
-    """One of the partners the catalogue was seeded with (not one a check registered)."""
+def seeded_partners(db, rng, n: int) -> list[str]:
+    """``n`` of the partners the catalogue was seeded with (not ones a check registered)."""
     keys = [r[0] for r in db.execute("SELECT api_key FROM partner ORDER BY id LIMIT 20")]
-    return rng.choice(keys)
+    return rng.sample(keys, n)
 
 
 def address(rng) -> str:

@@ -14,7 +14,6 @@ import time
 import psycopg
 from _helpers import (
     POLICY,
-    WORDS,
     Q,
     W,
     address,
@@ -28,7 +27,6 @@ from _helpers import (
     search,
     shown,
     statuses,
-    together,
 )
 
 from checker.verdict import fail
@@ -150,27 +148,29 @@ def _answers(results: list, what: str) -> list:
     return sorted(results, key=lambda a: a.at)
 
 
+#: How long before the reported reset the first burst starts: `t` is in whole seconds
+#: (the real reset may come up to 1 s before the one reported), and a busy machine may
+#: take a while over nine searches.
+LEAD_S = 2.1
+
+
 def no_double_burst_at_window_edge() -> str:
     rng = _rng("no_double_burst_at_window_edge")
     with _db() as db, client(_base_url()) as c:
         key, hop = new_partner(db, rng), address(rng)
-        words = [rng.choice(WORDS) for _ in range(Q)]
         reset, opening = _reported_reset(c, db, rng, key, hop)
-        if reset - time.monotonic() < 1.5:
+        if reset - time.monotonic() < LEAD_S + 0.4:
             # Too close to the edge to fit a burst before it: wait for a fresh window.
             time.sleep(max(0.0, reset - time.monotonic()) + 0.1)
             key = new_partner(db, rng)
             reset, opening = _reported_reset(c, db, rng, key, hop)
-        # t is in whole seconds: the real reset may come up to 1 s before the one reported.
-        # Each burst is sent at once, so that it fits in the moment before the edge.
-        time.sleep(max(0.0, reset - 1.3 - time.monotonic()))
+        time.sleep(max(0.0, reset - LEAD_S - time.monotonic()))
 
         def burst() -> list:
-            return together([_base_url()], Q - 1,
-                            lambda c, i: search(c, None, key=key, hop=hop, q=words[i]))  # fmt: skip
+            # One after the other: this check is about the window, not about races.
+            return [answer(search(c, rng, key=key, hop=hop)) for _ in range(Q - 1)]
 
-        started = time.monotonic()
-        before = _answers(burst(), "searches just before the reported reset")
+        before = burst()
         # Single searches until one is allowed again: the window's edge (if it has one).
         polls: list = []
         while time.monotonic() < reset + 1.5:
@@ -178,16 +178,20 @@ def no_double_burst_at_window_edge() -> str:
             if polls[-1].allowed:
                 break
             time.sleep(0.05)
-        after = _answers(burst(), "searches just after the reset")
+        after = burst()
         everything = before + polls + after
         no_server_errors(everything, "searches at a window's edge")
         allowed = sum(a.allowed for a in everything)
-        span = everything[-1].at - started
-        bound = Q + refill(span) + 1
+        # The most any algorithm of the policy allows here: the quota, what it refills
+        # while each burst runs, and the one search the wait for the edge let through
+        # (plus one for rounding). The wait itself refills nothing the polls didn't take.
+        took = (before[-1].at - before[0].at) + (after[-1].at - after[0].at)
+        bound = Q + refill(took) + 2
+        span = everything[-1].at - before[0].at
         if allowed > bound:
-            fail("double-burst", f"{Q - 1} searches at once just before the reported reset, "
-                 f"then {Q - 1} at once right after it (one more search had opened the "
-                 f"window): {allowed} of {len(everything)} answered 200 within {span:.1f} s "
+            fail("double-burst", f"{Q - 1} searches just before the reported reset, then "
+                 f"{Q - 1} right after it (one more search had opened the window): "
+                 f"{allowed} of {len(everything)} answered 200 within {span:.1f} s "
                  f"({statuses(everything)}); at most {bound} fit the policy \"{POLICY}\" of "
                  f"{Q} per {W} s. A fixed window forgets everything at its edge.")  # fmt: skip
         return f"{allowed} of {len(everything)} searches allowed across the reset, within {span:.1f} s."

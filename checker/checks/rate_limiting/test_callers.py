@@ -14,8 +14,9 @@ from _helpers import (
     no_server_errors,
     refill,
     reset_fell_inside,
+    reset_in,
     search,
-    seeded_partner,
+    seeded_partners,
     statuses,
 )
 from _timed import until_refused
@@ -40,17 +41,21 @@ def _refused_burst(send, what: str, kind: str, why: str) -> list:
 def test_limits_per_api_key(base_url, db, rng):
     office = address(rng)
     with client(base_url) as c:
-        # A partner from the seeded catalogue, at the office's address, uses its quota.
-        a_key = seeded_partner(db, rng)
-        spent = _refused_burst(lambda: search(c, rng, key=a_key, hop=office),
-                               "Searches with one partner's API key", "key-never-limited",
-                               "The quota applies to every partner's key.")  # fmt: skip
-        # The same key from new addresses (a new X-Forwarded-For, and a new hop).
-        moved = [answer(search(c, rng, key=a_key, hop=address(rng), spoof=[address(rng)]))
-                 for _ in range(3)]  # fmt: skip
-        no_server_errors(moved, "The same API key from new addresses")
-        got = sum(a.allowed for a in moved)
-        if got > refill(moved[-1].at - spent[-1].at):
+        # A partner from the seeded catalogue, at the office's address, uses its quota;
+        # then the same key calls from new addresses (a new X-Forwarded-For, a new hop).
+        for attempt, a_key in enumerate(seeded_partners(db, rng, 2)):
+            spent = _refused_burst(lambda: search(c, rng, key=a_key, hop=office),  # noqa: B023
+                                   "Searches with one partner's API key", "key-never-limited",
+                                   "The quota applies to every partner's key.")  # fmt: skip
+            moved = [answer(search(c, rng, key=a_key, hop=address(rng), spoof=[address(rng)]))
+                     for _ in range(3)]  # fmt: skip
+            no_server_errors(moved, "The same API key from new addresses")
+            got = sum(a.allowed for a in moved)
+            if got <= refill(moved[-1].at - spent[-1].at):
+                break
+            t = reset_in(spent[-1])
+            if attempt == 0 and (t is None or spent[-1].at + t - 1.0 <= moved[-1].at):
+                continue  # the window may have reset in between: once more, another partner
             fail("key-escapes-by-address", f"A partner whose key had just been refused "
                  f"searched again from 3 new addresses (new X-Forwarded-For): "
                  f"{statuses(moved)}; expected 429: its quota belongs to its key.")  # fmt: skip
