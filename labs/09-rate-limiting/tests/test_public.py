@@ -20,8 +20,9 @@ def test_unknown_key_is_401(client):
 def test_a_scraper_is_refused(client):
     # 25 searches in a row: more than two windows' worth, whatever the algorithm.
     statuses = [
-        client.get("/search", params={"q": "tower"}, headers={"X-Forwarded-For": "192.0.2.44"})
-        .status_code
+        client.get(
+            "/search", params={"q": "tower"}, headers={"X-Forwarded-For": "192.0.2.44"}
+        ).status_code
         for _ in range(25)
     ]
     assert 429 in statuses

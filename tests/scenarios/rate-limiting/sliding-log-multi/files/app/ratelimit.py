@@ -2,7 +2,6 @@
 
 import logging
 import math
-import time
 import uuid
 from dataclasses import dataclass
 
