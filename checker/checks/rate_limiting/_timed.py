@@ -151,26 +151,39 @@ def _answers(results: list, what: str) -> list:
 #: How long before the reported reset the first burst starts: `t` is in whole seconds
 #: (the real reset may come up to 1 s before the one reported), and a busy machine may
 #: take a while over nine searches.
-LEAD_S = 2.1
+LEAD_S = 2.3
 
 
 def no_double_burst_at_window_edge() -> str:
     rng = _rng("no_double_burst_at_window_edge")
     with _db() as db, client(_base_url()) as c:
-        key, hop = new_partner(db, rng), address(rng)
-        reset, opening = _reported_reset(c, db, rng, key, hop)
-        if reset - time.monotonic() < LEAD_S + 0.4:
-            # Too close to the edge to fit a burst before it: wait for a fresh window.
-            time.sleep(max(0.0, reset - time.monotonic()) + 0.1)
+        hop, before, waited, quick = address(rng), None, False, False
+        for _attempt in range(4):
             key = new_partner(db, rng)
             reset, opening = _reported_reset(c, db, rng, key, hop)
-        time.sleep(max(0.0, reset - LEAD_S - time.monotonic()))
+            if waited and reset - opening.at < LEAD_S + 0.4:
+                # Opened right after a reset, and yet the quota is whole again within a
+                # second or two: a token bucket, no long window to wait for.
+                quick = True
+                break
+            if reset - time.monotonic() < LEAD_S + 0.4:
+                # Too close to the edge to fit a burst before it: wait for a fresh window.
+                time.sleep(max(0.0, reset - time.monotonic()) + 0.1)
+                waited = True
+                continue
+            time.sleep(max(0.0, reset - LEAD_S - time.monotonic()))
+            before = [answer(search(c, rng, key=key, hop=hop)) for _ in range(Q - 1)]
+            if before[-1].at <= reset - 1.0:
+                break  # all of them before the earliest the window can reset
+            time.sleep(max(0.0, reset - time.monotonic()) + 0.1)  # too slow: another window
+            waited = True
 
         def burst() -> list:
             # One after the other: this check is about the window, not about races.
             return [answer(search(c, rng, key=key, hop=hop)) for _ in range(Q - 1)]
 
-        before = burst()
+        if quick or before is None:
+            before = burst()
         # Single searches until one is allowed again: the window's edge (if it has one).
         polls: list = []
         while time.monotonic() < reset + 1.5:
