@@ -95,6 +95,10 @@ class Answer:
     at: float  # monotonic, when the answer arrived
     headers: dict[str, str] = field(default_factory=dict)
     body: Any = None
+    sent: float = 0.0  # monotonic, when the request was sent
+
+    def __post_init__(self) -> None:
+        self.sent = self.sent or self.at
 
     @property
     def allowed(self) -> bool:
@@ -110,9 +114,15 @@ def answer(r: httpx.Response) -> Answer:
         body = r.json()
     except ValueError:
         body = r.text[:200]
-    return Answer(
-        r.status_code, time.monotonic(), {k.lower(): v for k, v in r.headers.items()}, body
-    )
+    at = time.monotonic()
+    headers = {k.lower(): v for k, v in r.headers.items()}
+    return Answer(r.status_code, at, headers, body, at - r.elapsed.total_seconds())
+
+
+def since_sent(first: Answer, last: Answer) -> float:
+    """Seconds from when ``first`` was sent to when ``last`` was answered: at least the
+    time the service had to refill in, between counting the two."""
+    return last.at - first.sent
 
 
 def statuses(answers: list[Answer]) -> str:
@@ -197,7 +207,7 @@ def reset_fell_inside(answers: list[Answer]) -> bool:
     if not answers:
         return False
     t = reset_in(answers[0])
-    span = answers[-1].at - answers[0].at
+    span = since_sent(answers[0], answers[-1])
     return t is None or t <= span + 1.0
 
 

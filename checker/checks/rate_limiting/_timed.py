@@ -26,6 +26,7 @@ from _helpers import (
     reset_in,
     search,
     shown,
+    since_sent,
     statuses,
 )
 
@@ -69,7 +70,7 @@ def over_quota_429_retry_after() -> str:
             no_server_errors(answers, f"{len(answers)} searches in a row with one API key")
             allowed = sum(a.allowed for a in answers)
             refused = not answers[-1].allowed
-            too_many = not refused or allowed > Q + refill(answers[-1].at - answers[0].at)
+            too_many = not refused or allowed > Q + refill(since_sent(answers[0], answers[-1]))
             if (too_many or allowed < Q) and attempt == 0 and reset_fell_inside(answers):
                 continue  # the service's own window reset meanwhile: a fresh one, once more
             if not refused:
@@ -198,7 +199,7 @@ def no_double_burst_at_window_edge() -> str:
         # The most any algorithm of the policy allows here: the quota, what it refills
         # while each burst runs, and the one search the wait for the edge let through
         # (plus one for rounding). The wait itself refills nothing the polls didn't take.
-        took = (before[-1].at - before[0].at) + (after[-1].at - after[0].at)
+        took = since_sent(before[0], before[-1]) + since_sent(after[0], after[-1])
         bound = Q + refill(took) + 2
         span = everything[-1].at - before[0].at
         if allowed > bound:

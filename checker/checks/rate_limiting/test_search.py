@@ -53,7 +53,7 @@ def test_search_finds_books(http, db, rng):
     )
 
 
-def _fields_problem(a, i: int, first_at: float) -> tuple[str, str] | None:
+def _fields_problem(a, i: int, first_sent: float) -> tuple[str, str] | None:
     """(kind, message) if answer ``a`` (the i-th search, 1-based) has wrong fields."""
     what = "allowed search (200)" if a.allowed else "refusal (429)"
     kind = "fields-missing-on-200" if a.allowed else "fields-missing-on-429"
@@ -75,7 +75,7 @@ def _fields_problem(a, i: int, first_at: float) -> tuple[str, str] | None:
         return "reset-out-of-range", (f"The {what} #{i} says t={st['t']}; expected the "
                                       f"seconds until the quota resets: 0 to {W}.")  # fmt: skip
     if a.allowed:
-        low, high = Q - i, min(Q - 1, Q - i + refill(a.at - first_at))
+        low, high = Q - i, min(Q - 1, Q - i + refill(a.at - first_sent))
         if not low <= st["r"] <= high:
             expected = f"r={low}" if low == high else f"r between {low} and {high}"
             return "remaining-off", (f"A new partner's search #{i} says r={st['r']}; expected "
@@ -93,7 +93,7 @@ def test_ratelimit_fields_on_every_answer(base_url, db, rng):
             no_server_errors(answers, "searches in a row with one API key")
             problem = next(
                 (p for i, a in enumerate(answers, 1)
-                 if (p := _fields_problem(a, i, answers[0].at))), None,
+                 if (p := _fields_problem(a, i, answers[0].sent))), None,
             )  # fmt: skip
             if answers[-1].allowed and problem is None:
                 problem = ("never-refused", f"{len(answers)} searches in a row with one API "
@@ -105,6 +105,6 @@ def test_ratelimit_fields_on_every_answer(base_url, db, rng):
         if problem:
             fail(*problem)
         anonymous = answer(search(c, rng, hop=address(rng)))
-        if anonymous.allowed and (p := _fields_problem(anonymous, 1, anonymous.at)):
+        if anonymous.allowed and (p := _fields_problem(anonymous, 1, anonymous.sent)):
             kind, message = p
             fail(kind, f"An anonymous caller's first search: {message}")
