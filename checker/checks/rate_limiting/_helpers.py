@@ -41,6 +41,11 @@ BROWSERS = (
 )
 
 
+#: How many searches in a row a check sends before it says "never refused": enough for a
+#: token bucket to run dry even on a machine so busy that each search takes 0.3 s.
+PATIENCE = 2 * Q + 5
+
+
 def refill(seconds: float) -> int:
     """Searches the policy gives back over ``seconds`` (a token bucket's refill; a
     window-based limiter gives back less)."""

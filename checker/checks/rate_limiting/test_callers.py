@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from _helpers import (
     BROWSERS,
+    PATIENCE,
     Q,
     W,
     address,
@@ -28,14 +29,14 @@ from checker.verdict import fail
 def _refused_burst(send, what: str, kind: str, why: str) -> list:
     """Searches until the first 429 (a window reset meanwhile: once more)."""
     for attempt in range(2):
-        answers = until_refused(send, Q + 4)
+        answers = until_refused(send, PATIENCE)
         no_server_errors(answers, what)
         if not answers[-1].allowed:
             return answers
         if attempt == 0 and reset_fell_inside(answers):
             continue
-        fail(kind, f"{what}: {len(answers)} in a row all answered 200; expected the "
-             f"{Q + 1}th refused (429). {why}")  # fmt: skip
+        fail(kind, f"{what}: {len(answers)} in a row all answered 200; expected a "
+             f"429 once the quota ({Q}) was used. {why}")  # fmt: skip
     raise AssertionError("unreachable")
 
 
@@ -80,22 +81,22 @@ def test_limits_per_api_key(base_url, db, rng):
             return search(c, rng, hop=scraper, spoof=spoof, agent=agent)
 
         for _ in range(2):
-            answers = until_refused(scrape, Q + 4)
+            answers = until_refused(scrape, PATIENCE)
             no_server_errors(answers, "Anonymous searches")
             if not answers[-1].allowed or not reset_fell_inside(answers):
                 break  # refused, or allowed with no window reset to explain it
         if answers[-1].allowed:
             # Told apart: does an anonymous caller that does not lie get limited?
             honest = address(rng)
-            plain = until_refused(lambda: search(c, rng, hop=honest, agent=agent), Q + 4)
+            plain = until_refused(lambda: search(c, rng, hop=honest, agent=agent), PATIENCE)
             if plain[-1].allowed:
                 fail("anonymous-unlimited", f"Anonymous searches from one address: "
-                     f"{statuses(plain)}; expected the {Q + 1}th refused (429): callers "
+                     f"{statuses(plain)}; expected a 429 once the quota (10) was used: callers "
                      "without an API key get the same quota, by address.")  # fmt: skip
             fail("anonymous-by-leftmost", f"An anonymous caller searched {len(answers)} "
                  f"times through our proxy (always the same last X-Forwarded-For hop, "
                  f"{scraper}), writing a new first entry each time: {statuses(answers)}; "
-                 f"expected the {Q + 1}th refused. The entries before the proxy's hop are "
+                 f"expected a 429 once the quota (10) was used. The entries before the proxy's hop are "
                  "whatever the client wrote.")  # fmt: skip
         # Another anonymous caller, at another hop, pretending to be the first one.
         other = answer(search(c, rng, hop=address(rng), spoof=[scraper], agent=agent))
