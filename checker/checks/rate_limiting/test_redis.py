@@ -26,7 +26,7 @@ from _helpers import (
 from checker.services.redis_lease import LEASE_KEY
 from checker.verdict import fail
 
-ROUNDS, AT_ONCE = 10, 4  # 40 searches: 10 rounds of 4 at once, 2 to each instance
+ROUNDS, AT_ONCE = 5, 8  # 40 searches: 5 rounds of 8 at once, 4 to each instance
 DELAY_MS = 20  # added to every round trip to Redis while they run
 
 
