@@ -57,6 +57,8 @@ class RunningService:
 
     #: The lab's provider sinks by name (``svc.sinks["payments"].count(key)``), as in checks.
     sinks: dict[str, Any] = field(default_factory=dict)
+    #: Every instance's URL (``instances = N`` in lab.toml), ``url`` first.
+    urls: list[str] = field(default_factory=list)
 
     @property
     def http(self):
@@ -144,7 +146,8 @@ class LabHandle:
             raise
         svc = session.service
         return RunningService(svc.url, session.database_url, session.redis_url, svc.log_path,
-                              svc, cleanup, session.admin_url, opened)  # fmt: skip
+                              svc, cleanup, session.admin_url, opened,
+                              [s.url for s in session.services])  # fmt: skip
 
     def check(self, show: bool = True, listener: runner.Listener | None = None) -> RunResult:
         """Run the hidden checks, exactly as `lab check` does; returns the result."""
