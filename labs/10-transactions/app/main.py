@@ -1,0 +1,16 @@
+"""Checkout without overselling: the service learners repair (a skeleton: replace it with the lab's own)."""
+
+from fastapi import FastAPI, status
+
+app = FastAPI(title="Checkout without overselling")
+
+
+@app.get("/health")
+def health() -> dict[str, str]:
+    return {"status": "ok"}
+
+
+# TODO: callers read this answer as "accepted, not done yet", not as a greeting.
+@app.get("/hello", status_code=status.HTTP_202_ACCEPTED)
+def hello() -> dict[str, str]:
+    return {"message": "Hello!"}
