@@ -31,6 +31,20 @@ from contextlib import contextmanager
 from typing import Any
 
 
+#: Backends (transitively) blocked by ``pid``: pg_blocking_pids, followed from the holder.
+_BEHIND = """
+WITH RECURSIVE waiting AS (
+    SELECT pid, pg_blocking_pids(pid) AS blockers FROM pg_stat_activity
+    WHERE datid = %(db)s AND wait_event_type = 'Lock'
+), behind(pid) AS (
+    SELECT pid FROM waiting WHERE %(pid)s = ANY(blockers)
+    UNION
+    SELECT w.pid FROM waiting w JOIN behind b ON b.pid = ANY(w.blockers)
+)
+SELECT count(*) FROM behind
+"""
+
+
 class Held:
     """A transaction of the checker's own, holding what its statements locked."""
 
@@ -52,15 +66,11 @@ class Held:
         self.released = False
 
     def waiting(self) -> int:
-        """Backends of this database (not ours) waiting for a heavyweight lock now."""
-        return int(
-            self._watch.execute(
-                "SELECT count(DISTINCT l.pid) FROM pg_locks l"
-                " JOIN pg_stat_activity a ON a.pid = l.pid"
-                " WHERE NOT l.granted AND a.datid = %s AND l.pid NOT IN (%s, %s)",
-                (self.dbid, self.pid, self._watch.info.backend_pid),
-            ).fetchone()[0]
-        )
+        """Backends of this database waiting behind this transaction now: for a lock it
+        holds, or for one held by another backend that waits behind it (a racer queued
+        on the row of the first racer, itself held up by the gate). A backend waiting on
+        something unrelated (another check's blocker) is not counted."""
+        return int(self._watch.execute(_BEHIND, {"db": self.dbid, "pid": self.pid}).fetchone()[0])
 
     def release(self) -> None:
         """End the transaction (a rollback: the gate changes nothing)."""

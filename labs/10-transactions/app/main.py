@@ -1,16 +1,17 @@
-"""Checkout without overselling: the service learners repair (a skeleton: replace it with the lab's own)."""
+from fastapi import FastAPI
+from fastapi.exceptions import RequestValidationError
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from fastapi import FastAPI, status
+from app.api import errors
+from app.api.routes import checkout, coupons, health, wallets
+from app.services import ShopError
 
-app = FastAPI(title="Checkout without overselling")
-
-
-@app.get("/health")
-def health() -> dict[str, str]:
-    return {"status": "ok"}
-
-
-# TODO: callers read this answer as "accepted, not done yet", not as a greeting.
-@app.get("/hello", status_code=status.HTTP_202_ACCEPTED)
-def hello() -> dict[str, str]:
-    return {"message": "Hello!"}
+app = FastAPI(title="Folio checkout")
+app.include_router(health.router)
+app.include_router(checkout.router)
+app.include_router(wallets.router)
+app.include_router(coupons.router)
+app.add_exception_handler(ShopError, errors.shop_error_handler)
+app.add_exception_handler(StarletteHTTPException, errors.http_exception_handler)
+app.add_exception_handler(RequestValidationError, errors.validation_exception_handler)
+app.add_exception_handler(Exception, errors.unhandled_exception_handler)
