@@ -198,14 +198,14 @@ def no_server_errors(answers: list, what: str) -> None:
     if broken:
         fail(
             "no-answer",
-            f"{len(broken)} of {len(answers)} {what} got no answer ({type(broken[0]).__name__}); "
+            f"{len(broken)} of the {what} got no answer ({type(broken[0]).__name__}); "
             f"answers: {tally(answers)}.",
         )
     errors = [a for a in answers if a.status_code >= 500]
     if errors:
         fail(
             "server-error",
-            f"{len(errors)} of {len(answers)} {what} answered {said(errors[0])} ({shown(errors[0])}); "
+            f"{len(errors)} of the {what} answered {said(errors[0])} ({shown(errors[0])}); "
             f"answers: {tally(answers)}. A request that lost a race must still get an answer "
             "the client can act on (409 when nothing is left), never a server error.",
         )
