@@ -1,9 +1,9 @@
-from fastapi import APIRouter, status
+from fastapi import APIRouter, Path, status
 
 from app import services
 from app.api.deps import SessionDep
 from app.api.errors import problems
-from app.models import Book, BookPublic, CheckoutRequest, OrderItemPublic, OrderPublic
+from app.models import PG_INT_MAX, Book, BookPublic, CheckoutRequest, OrderItemPublic, OrderPublic
 
 router = APIRouter(tags=["checkout"])
 
@@ -27,7 +27,7 @@ def checkout(session: SessionDep, cart: CheckoutRequest) -> OrderPublic:
 
 
 @router.get("/books/{book_id}", response_model=BookPublic, responses=problems(404))
-def get_book(session: SessionDep, book_id: int) -> Book:
+def get_book(session: SessionDep, book_id: int = Path(ge=1, le=PG_INT_MAX)) -> Book:
     book = session.get(Book, book_id)
     if book is None:
         raise services.NotFound(f"There is no book {book_id}.")
