@@ -30,7 +30,6 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
 
-
 #: Backends (transitively) blocked by ``pid``: pg_blocking_pids, followed from the holder.
 _BEHIND = """
 WITH RECURSIVE waiting AS (

@@ -6,6 +6,8 @@ service that checks the stock in Python and writes it back later has then let ev
 racer read "in stock" before any could write: the losing interleaving, on every run.
 """
 
+import time
+
 import pytest
 from _helpers import Volley, is_problem, no_server_errors, said, shown, spread, tally
 
@@ -14,7 +16,7 @@ from checker.verdict import expect, fail
 GATE = "LOCK TABLE order_items IN SHARE MODE"
 
 
-def _race(shop, locks, base_urls, *, stock: int, buyers: int, price: int):
+def _race(shop, locks, base_urls, *, stock: int, buyers: int, price: int, measure=None):
     book = shop.book(stock=stock, price_cents=price)
     wallets = shop.wallets(buyers, balance_cents=price * 3)
     urls = spread(base_urls, buyers)
@@ -25,7 +27,11 @@ def _race(shop, locks, base_urls, *, stock: int, buyers: int, price: int):
     with locks.gate(GATE, waiters=buyers) as gate:
         volley = Volley(calls)
         waited = gate.release()
+    t0 = time.monotonic()
     answers = volley.join()
+    if measure:
+        measure(f"gate_held_s_{buyers}", round(gate.held_s, 3))
+        measure(f"after_release_s_{buyers}", round(time.monotonic() - t0, 3))
     return book, wallets, answers, waited
 
 
@@ -80,9 +86,11 @@ def _judge(shop, book, wallets, answers, *, stock: int, buyers: int, price: int,
 
 
 @pytest.mark.check("last_copy_sold_once")
-def test_thirty_customers_one_copy(shop, locks, base_urls, rng):
+def test_thirty_customers_one_copy(shop, locks, base_urls, rng, measure):
     price = rng.randint(800, 3000)
-    book, wallets, answers, waited = _race(shop, locks, base_urls, stock=1, buyers=30, price=price)
+    book, wallets, answers, waited = _race(
+        shop, locks, base_urls, stock=1, buyers=30, price=price, measure=measure
+    )
     _judge(shop, book, wallets, answers, stock=1, buyers=30, price=price, waited=waited)
 
 

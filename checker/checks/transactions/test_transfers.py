@@ -16,7 +16,7 @@ OPENING = 50_000
 
 
 @pytest.mark.check("transfers_keep_the_total")
-def test_forty_transfers_among_five_wallets(shop, locks, base_urls, rng):
+def test_forty_transfers_among_five_wallets(shop, locks, base_urls, rng, measure):
     """Every transfer touches the first wallet (the hub), whose row the checker holds FOR
     UPDATE until all 40 wait: each has read its balances before any could write. Two
     wallets only pay the hub and two only receive from it, so no two transfers lock the
@@ -27,10 +27,7 @@ def test_forty_transfers_among_five_wallets(shop, locks, base_urls, rng):
     hub, payers, payees = wallets[0], wallets[1:3], wallets[3:]
     moves = []
     for _ in range(N):
-        if rng.random() < 0.5:
-            pair = (rng.choice(payers), hub)
-        else:
-            pair = (hub, rng.choice(payees))
+        pair = (rng.choice(payers), hub) if rng.random() < 0.5 else (hub, rng.choice(payees))
         moves.append((*pair, rng.randint(100, 999)))  # 40 x 999 < OPENING: every one can be paid
     calls = [
         (
@@ -44,6 +41,7 @@ def test_forty_transfers_among_five_wallets(shop, locks, base_urls, rng):
         volley = Volley(calls)
         waited = gate.release()
     answers = volley.join()
+    measure("gate_held_s", round(gate.held_s, 3))
 
     what = f"{N} gift transfers sent at once among 5 wallets"
     no_server_errors(answers, what)

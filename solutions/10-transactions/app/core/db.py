@@ -4,12 +4,12 @@ from sqlmodel import Session, create_engine
 
 from app.core.config import settings
 
-# A sale day sends dozens of checkouts at once: enough connections for all of them, so
-# none waits for the pool while another holds a lock it needs.
+# A sale day sends dozens of checkouts at once: enough connections kept open for all of
+# them, so none waits for the pool (or for a new connection) while another holds a lock.
 engine = create_engine(
     str(settings.DATABASE_URL),
-    pool_size=10,
-    max_overflow=30,
+    pool_size=30,
+    max_overflow=10,
     # Never wait forever for a lock: behind a stuck session (an admin's open transaction,
     # a long migration) every checkout of that book would hang, holding a thread and a
     # connection each. After this long PostgreSQL gives up with 55P03 (lock_not_available),
