@@ -5,10 +5,10 @@ overlap inside their critical section, and on a quiet machine they rarely do. Th
 **gate** makes them overlap every time: the checker takes a lock that conflicts with
 what the service's requests need (``LOCK TABLE order_items IN SHARE MODE``, ``SELECT ...
 FOR UPDATE`` of a row), on a connection of its own, fires its requests, and releases the
-lock only once PostgreSQL shows that N service backends wait for a lock (``pg_locks``,
-``granted = false``) or nothing moved for ``quiet`` seconds (a service that never takes
-that lock, an in-process lock, fewer requests than expected). Then all of them proceed
-at once::
+lock only once PostgreSQL shows that N service backends wait behind it (directly, or
+queued behind another backend that does: ``pg_blocking_pids``) or nothing moved for
+``quiet`` seconds (a service that never takes that lock, an in-process lock, fewer
+requests than expected). Then all of them proceed at once::
 
     with locks.gate("SELECT 1 FROM books WHERE id = %s FOR UPDATE", [book_id], waiters=30) as gate:
         futures = [pool.submit(http.post, "/checkout", json=cart) for _ in range(30)]
@@ -152,7 +152,7 @@ class Locks:
     @contextmanager
     def gate(self, sql: str | Sequence[str], params: Sequence[Any] | None = None, *,
              waiters: int, quiet: float = 1.0, timeout: float = 15.0) -> Iterator[Gate]:  # fmt: skip
-        """Hold ``sql``'s locks until ``waiters`` service backends wait for a lock (or
+        """Hold ``sql``'s locks until ``waiters`` service backends wait behind them (or
         nothing moved for ``quiet`` s) once ``gate.release()`` is called; released at the
         end of the block in any case."""
         gate = Gate(self.url, _statements(sql, params), waiters=waiters, quiet=quiet,

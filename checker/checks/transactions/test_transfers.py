@@ -160,8 +160,9 @@ def test_a_to_b_and_b_to_a_together(shop, locks, base_urls, rng, note, measure):
         fail(
             "deadlock-500",
             f"{what} answered {said(answers[0])} and {said(answers[1])}; expected both 201. PostgreSQL found "
-            f"the two transactions waiting for each other (a deadlock; pg_stat_database.deadlocks went up by "
-            f"{max(deadlocks, 1)}) and cancelled one with 40P01, which reached the client as {said(bad)}. "
+            f"the two transactions waiting for each other (a deadlock, seen in pg_locks; "
+            f"pg_stat_database.deadlocks +{deadlocks}) and cancelled one with 40P01, which reached the "
+            f"client as {said(bad)}. "
             "Lock the two wallets in the same order in every transfer, or retry a transaction PostgreSQL "
             "cancelled.",
         )
@@ -182,7 +183,9 @@ def test_a_to_b_and_b_to_a_together(shop, locks, base_urls, rng, note, measure):
     measure("deadlocks", deadlocks)
     if saw:
         note(
-            f"PostgreSQL broke a deadlock (pg_stat_database.deadlocks +{deadlocks}) and the retry went through; locking both wallets in one order avoids the deadlock and its 1 s wait"
+            f"PostgreSQL broke a deadlock (seen in pg_locks; pg_stat_database.deadlocks +{deadlocks}) "
+            "and the retry went through. Locking both wallets in one order avoids the deadlock and "
+            "the second the detector waits before breaking it."
         )
     else:
         note(
