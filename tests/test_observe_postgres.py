@@ -252,6 +252,38 @@ def test_the_gate_opens_when_nothing_moves(run_db):
         conn.execute("UPDATE item SET kind = kind WHERE id = 3")
 
 
+def test_the_gate_counts_only_who_waits_behind_it(run_db):
+    """A backend stuck behind someone else (another check's blocker) is no racer of the
+    gate's; one queued behind a racer that waits on the gate is."""
+    import threading
+    import time
+
+    from checker.observe.locks import Locks
+
+    def update(row: int) -> None:
+        with psycopg.connect(run_db, autocommit=True) as conn:
+            conn.execute("UPDATE item SET kind = kind WHERE id = %s", [row])
+
+    locks = Locks(run_db)
+    with locks.hold("SELECT 1 FROM item WHERE id = %s FOR UPDATE", [2]) as blocker:
+        stuck = threading.Thread(target=update, args=(2,))
+        stuck.start()
+        with locks.gate("SELECT 1 FROM item WHERE id = %s FOR UPDATE", [1], waiters=2,
+                        quiet=5) as gate:  # fmt: skip
+            racers = [threading.Thread(target=update, args=(1,)) for _ in range(2)]
+            for t in racers:
+                t.start()
+            deadline = time.monotonic() + 5
+            while (gate.waiting() < 2 or blocker.waiting() < 1) and time.monotonic() < deadline:
+                time.sleep(0.02)
+            assert gate.waiting() == 2, "both racers, the second queued behind the first"
+            assert blocker.waiting() == 1, "the stuck update waits behind the blocker only"
+            assert gate.release() == 2
+        for t in racers:
+            t.join(10)
+    stuck.join(10)
+
+
 def test_a_blocker_holds_its_lock_until_the_block_ends(run_db):
     from checker.observe.locks import Locks
 

@@ -5,10 +5,10 @@ overlap inside their critical section, and on a quiet machine they rarely do. Th
 **gate** makes them overlap every time: the checker takes a lock that conflicts with
 what the service's requests need (``LOCK TABLE order_items IN SHARE MODE``, ``SELECT ...
 FOR UPDATE`` of a row), on a connection of its own, fires its requests, and releases the
-lock only once PostgreSQL shows that N service backends wait for a lock (``pg_locks``,
-``granted = false``) or nothing moved for ``quiet`` seconds (a service that never takes
-that lock, an in-process lock, fewer requests than expected). Then all of them proceed
-at once::
+lock only once PostgreSQL shows that N service backends wait behind it (directly, or
+queued behind another backend that does: ``pg_blocking_pids``) or nothing moved for
+``quiet`` seconds (a service that never takes that lock, an in-process lock, fewer
+requests than expected). Then all of them proceed at once::
 
     with locks.gate("SELECT 1 FROM books WHERE id = %s FOR UPDATE", [book_id], waiters=30) as gate:
         futures = [pool.submit(http.post, "/checkout", json=cart) for _ in range(30)]
@@ -29,6 +29,19 @@ import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
+
+#: Backends (transitively) blocked by ``pid``: pg_blocking_pids, followed from the holder.
+_BEHIND = """
+WITH RECURSIVE waiting AS (
+    SELECT pid, pg_blocking_pids(pid) AS blockers FROM pg_stat_activity
+    WHERE datid = %(db)s AND wait_event_type = 'Lock'
+), behind(pid) AS (
+    SELECT pid FROM waiting WHERE %(pid)s = ANY(blockers)
+    UNION
+    SELECT w.pid FROM waiting w JOIN behind b ON b.pid = ANY(w.blockers)
+)
+SELECT count(*) FROM behind
+"""
 
 
 class Held:
@@ -52,15 +65,11 @@ class Held:
         self.released = False
 
     def waiting(self) -> int:
-        """Backends of this database (not ours) waiting for a heavyweight lock now."""
-        return int(
-            self._watch.execute(
-                "SELECT count(DISTINCT l.pid) FROM pg_locks l"
-                " JOIN pg_stat_activity a ON a.pid = l.pid"
-                " WHERE NOT l.granted AND a.datid = %s AND l.pid NOT IN (%s, %s)",
-                (self.dbid, self.pid, self._watch.info.backend_pid),
-            ).fetchone()[0]
-        )
+        """Backends of this database waiting behind this transaction now: for a lock it
+        holds, or for one held by another backend that waits behind it (a racer queued
+        on the row of the first racer, itself held up by the gate). A backend waiting on
+        something unrelated (another check's blocker) is not counted."""
+        return int(self._watch.execute(_BEHIND, {"db": self.dbid, "pid": self.pid}).fetchone()[0])
 
     def release(self) -> None:
         """End the transaction (a rollback: the gate changes nothing)."""
@@ -143,7 +152,7 @@ class Locks:
     @contextmanager
     def gate(self, sql: str | Sequence[str], params: Sequence[Any] | None = None, *,
              waiters: int, quiet: float = 1.0, timeout: float = 15.0) -> Iterator[Gate]:  # fmt: skip
-        """Hold ``sql``'s locks until ``waiters`` service backends wait for a lock (or
+        """Hold ``sql``'s locks until ``waiters`` service backends wait behind them (or
         nothing moved for ``quiet`` s) once ``gate.release()`` is called; released at the
         end of the block in any case."""
         gate = Gate(self.url, _statements(sql, params), waiters=waiters, quiet=quiet,
