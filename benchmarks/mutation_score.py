@@ -174,6 +174,16 @@ EQUIVALENT: dict[tuple[str, str, int, str], str] = {
     ("caching", "app/core/cache.py", 53, "drop"): "a hit falls through to the leader's "
     "double check, which returns the same hit (two more Redis calls, no SQL)",
     ("caching", "app/core/cache.py", 94, "drop"): "a log line only",
+    ("caching", "app/core/cache.py", 70, "drop"): "a log line only",
+    ("caching", "app/core/cache.py", 76, "drop"): "a log line only",
+    ("caching", "app/core/cache.py", 38, "const"): "a lock that lives 1 ms longer",
+    ("caching", "app/core/cache.py", 65, "const"): "a follower polls every 40 ms instead of "
+    "20: the same answer, at most 20 ms later",
+    **{
+        ("caching", "app/core/cache.py", line, "const"): "a 0.5 s timeout is still the "
+        "README's short one: a Redis outage still costs each request well under a second"
+        for line in (33, 34)
+    },
     ("load-testing", "locustfile.py", 18, "const"): "a longer pause between pages",
     ("load-testing", "locustfile.py", 30, "const"): "another weight: the weights still differ",
     ("load-testing", "locustfile.py", 35, "const"): "another weight: the weights still differ",
