@@ -31,9 +31,12 @@ def test_login_same_answer(accounts):
         wrong.append(_timed_login(accounts, target.email, "not the password"))
         unknown.append(_timed_login(accounts, new_email("nobody"), "not the password"))
     w, u = wrong[0][0], unknown[0][0]
-    assert not w.is_success and not u.is_success, (
+    expect(
+        w.status_code == 401 and u.status_code == 401,
+        "server-error" if max(w.status_code, u.status_code) >= 500 else "not-refused",
         f"POST /auth/login with a wrong password answered {said(w)}, and with an unknown "
-        f"email {said(u)}; expected both to be refused (401)."
+        f"email {said(u)}; expected both to be refused with 401 Unauthorized: the client "
+        "made a mistake (a crash is a 500, and a 500 is the server's).",
     )
     assert _comparable(w) == _comparable(u), (
         f"POST /auth/login answers an unknown email with {said(u)} {u.text[:120]!r} but a "
@@ -134,6 +137,29 @@ def test_lockout_per_account(accounts):
         f"answered {said(other)}; expected 200. Lock the account under attack, not the "
         "address: attackers have many, and everyone behind one office NAT would be locked."
     )
+
+
+@pytest.mark.check("lockout_per_account")
+def test_lockout_counts_failures_in_a_row(accounts, rng):
+    """5 failures *in a row*: a success in between starts the count again, and 4 never
+    lock. Someone who mistypes now and then must not be locked out in the end."""
+    user = accounts.create("typist", login=False)
+    for round_ in (1, 2):
+        for _ in range(4):
+            accounts.login_response(user.email, "typo " + str(rng.randint(0, 10**9)))
+        response = accounts.login_response(user.email, PASSWORD)
+        expect(
+            response.status_code == 200,
+            "counts-all-failures" if round_ == 2 else "locks-too-soon",
+            (
+                "After 4 failed logins, then a successful one, then 4 failed ones again"
+                if round_ == 2
+                else "After 4 failed logins in a row"
+            )
+            + f", the right password answered {said(response)}; expected 200 OK: the "
+            "account locks after 5 failed logins in a row, and a successful login starts "
+            "the count again.",
+        )
 
 
 RACERS = 3

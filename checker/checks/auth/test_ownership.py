@@ -2,6 +2,8 @@
 
 from _helpers import fail, json_of, said
 
+from checker.verdict import expect
+
 SECRET = "Draft: I have not finished it, but it is a masterpiece."
 
 
@@ -11,7 +13,7 @@ def _row(db, review_id):
         return cur.fetchone()
 
 
-def test_reviews_owner_only(http, alice, bob, db):
+def test_reviews_owner_only(http, alice, bob, db, rng):
     created = http.post(
         "/reviews", json={"book_title": "Piranesi", "rating": 5, "body": SECRET},
         headers=alice.headers,
@@ -46,3 +48,25 @@ def test_reviews_owner_only(http, alice, bob, db):
     assert mine.status_code == 200, (
         f"GET {url} by the review's own author answered {said(mine)}; expected 200 OK."
     )
+
+    # Write, then re-read: with two reviews of her own, each id reads back its own review.
+    body = f"Second thoughts, take {rng.randint(2, 999)}."
+    second = http.post(
+        "/reviews", json={"book_title": "Jonathan Strange", "rating": rng.randint(1, 5),
+                          "body": body},
+        headers=alice.headers,
+    )  # fmt: skip
+    if second.status_code != 201:
+        fail(f"POST /reviews answered {said(second)}; expected 201 with the new review.")
+    second_id = json_of(second)["id"]
+    for rid, text in ((review_id, SECRET), (second_id, body)):
+        got = http.get(f"/reviews/{rid}", headers=alice.headers)
+        review = json_of(got) if got.status_code == 200 else None
+        expect(
+            isinstance(review, dict) and review.get("id") == rid and review.get("body") == text,
+            "wrong-review",
+            f"GET /reviews/{rid} by its author, who has two reviews, answered {said(got)} "
+            f"with {str(review)[:160] if review is not None else 'no review'}; expected "
+            f"review {rid} itself (body {text!r}). Look the review up by its id and its "
+            "owner, both.",
+        )

@@ -14,6 +14,7 @@ import json
 import random
 from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
+from http import HTTPStatus
 from typing import Any
 
 import httpx
@@ -140,7 +141,21 @@ def problem_issue(response: httpx.Response) -> str | None:
         value = body.get(member)
         if not isinstance(value, str) or not value.strip():
             return f"its {member} member is {value!r}, not a short text"
+    other = STATUS_NAMED.get(body["title"].strip().lower())
+    if other is not None and other != response.status_code:
+        return (
+            f"its title {body['title']!r} is the name of another status ({other}), which "
+            f"misleads a client reading a {response.status_code}"
+        )
     return None
+
+
+#: Each status's name (RFC 9110's and the older ones Python still uses), lowercased.
+STATUS_NAMED: dict[str, int] = {s.phrase.lower(): s.value for s in HTTPStatus} | {
+    "unprocessable content": 422,
+    "content too large": 413,
+    "range not satisfiable": 416,
+}
 
 
 class Books:

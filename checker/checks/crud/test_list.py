@@ -2,8 +2,9 @@
 
 from collections import Counter
 
+import httpx
 import pytest
-from _helpers import next_link, said
+from _helpers import PG_INT_MAX, next_link, said
 
 from checker.verdict import expect, fail
 
@@ -11,7 +12,7 @@ from checker.verdict import expect, fail
 MAX_PAGE = 100
 
 
-def test_list_page_size_capped(http, books):
+def test_list_page_size_capped(http, books, rng):
     books.ensure_at_least(MAX_PAGE + 1)
     default_page = books.items(http.get("/books"))
     expect(
@@ -47,6 +48,27 @@ def test_list_page_size_capped(http, books):
         f"{MAX_PAGE} in the catalog; expected a page of {MAX_PAGE}: the README allows "
         f"pages of up to {MAX_PAGE}.",
     )
+    # Every size the README allows is the page's size: the bounds, and one drawn per run.
+    for asked in (1, rng.randint(2, MAX_PAGE - 1)):
+        response = http.get("/books", params={"limit": asked})
+        got = books.items(response) if response.status_code == 200 else None
+        expect(
+            got is not None and len(got) == asked,
+            "wrong-page-size",
+            f"GET /books?limit={asked} answered {said(response)}"
+            f"{f' with {len(got)} books' if got is not None else ''}, with more than "
+            f"{MAX_PAGE} books in the catalog; expected a page of {asked}: the README "
+            f"allows any limit from 1 to {MAX_PAGE}.",
+        )
+    # Whatever a client sends, the answer is never a 500: sizes below the smallest page.
+    for asked in (0, -1, -rng.randint(2, 10**6), -(2**63) - rng.randint(1, 99)):
+        response = http.get("/books", params={"limit": asked})
+        expect(
+            response.status_code < 500,
+            "server-error",
+            f"GET /books?limit={asked} answered {said(response)}; expected a 4xx refusing "
+            "the request (or a page): whatever a client sends, the answer is never a 500.",
+        )
 
 
 def walk_ids(http, books, limit):
@@ -120,6 +142,45 @@ def test_list_link_next(http, books):
             f"GET {response.url.raw_path.decode()} answered an empty page that still "
             'links to a next one; expected the last page to have no rel="next" link.'
         )
+
+
+@pytest.mark.check("list_link_next")
+def test_next_link_edited(http, books, rng):
+    """A client may edit the URL a next link gave it: whatever it sends, never a 500."""
+    books.ensure_at_least(5)
+    response = http.get("/books", params={"limit": 2})
+    url = next_link(response)
+    expect(
+        bool(url),
+        "no-next-link",
+        f"GET /books?limit=2 answered {said(response)} with no Link header with "
+        'rel="next", with more than 2 books in the catalog; expected a link to the next page.',
+    )
+    link = httpx.URL(url)
+    numbers = [(k, v) for k, v in link.params.multi_items() if v.lstrip("-").isdigit()]
+    probes = [
+        -1,
+        -rng.randint(2, 10**6),
+        PG_INT_MAX + 1,
+        2**63 + rng.randint(0, 99),
+        -(2**63) - rng.randint(1, 99),
+        "abc",
+    ]
+    crashed = []
+    for name, _ in numbers:
+        for value in probes:
+            edited = link.copy_set_param(name, str(value))
+            answer = http.get(edited)
+            if answer.status_code >= 500:
+                crashed.append(f"{name}={value} answered {said(answer)}")
+    expect(
+        not crashed,
+        "server-error",
+        f"The next link of GET /books?limit=2 is {link.raw_path.decode()}. A client that "
+        f"edits it gets a crash: {'; '.join(crashed)}. Expected a 4xx refusing the value "
+        "(or a page): whatever a client sends, the answer is never a 500. Bound the "
+        "parameters the way the columns are bounded.",
+    )
 
 
 def test_list_walk_stable(http, books):

@@ -8,6 +8,7 @@ reads and discards every row before the page; a keyset condition starts right at
 
 from __future__ import annotations
 
+import base64
 import datetime as dt
 
 import httpx
@@ -171,4 +172,31 @@ def test_order_history_ties(http: httpx.Client, db: psycopg.Connection, rng):
         f"/orders?limit={limit} page by page gave the ids {seen}, expected {expected} "
         "(newest first, by created_at then id): a cursor must carry the tiebreaker too, "
         "or rows that tie at a page's edge are skipped or repeated.",
+    )
+
+
+@pytest.mark.check("order_history_keyset_paged")
+def test_order_history_foreign_cursor(http: httpx.Client, rng):
+    """A cursor the service never gave out is the client's mistake: 400, never a crash
+    and never a page made up from it."""
+    junk = "".join(rng.choice("abcdefghijklmnopqrstuvwxyz0123456789") for _ in range(12))
+    noise = bytes(rng.randrange(256) for _ in range(rng.randint(6, 24)))
+    probes = [
+        junk,
+        base64.urlsafe_b64encode(noise).decode(),
+        base64.urlsafe_b64encode(f"{junk}|{junk}".encode()).decode(),
+        "%%%",
+    ]
+    wrong = []
+    for cursor in probes:
+        response = http.get("/orders", params={"limit": PAGE, "cursor": cursor})
+        if response.status_code not in (400, 422):
+            wrong.append(f"cursor={cursor!r} answered {response.status_code}")
+    expect(
+        not wrong,
+        "foreign-cursor",
+        f"GET /orders with a cursor the service never gave out: {'; '.join(wrong)}. "
+        "Expected 400 Bad Request, as the README says: the client must pass back a "
+        "next_cursor it was given. A cursor that cannot be read is the client's mistake, "
+        "not a crash (500) and not a page.",
     )

@@ -43,6 +43,10 @@ def _first_difference(got: dict, want: dict) -> str:
             # 2 decimals, rounded either way (Python rounds 3.125 to 3.12, SQL to 3.13).
             if (ga is None) != (wa is None) or (wa is not None and abs(ga - wa) > 0.011):
                 return f"book {wb['id']} has avg_rating {ga}, expected {wa}"
+            if ga is not None and abs(ga * 100 - round(ga * 100)) > 1e-6:
+                return (
+                    f"book {wb['id']} has avg_rating {ga}, expected {wa}: the mean with 2 decimals"
+                )
             if gb.get("title") != wb["title"]:
                 return f"book {wb['id']} has title {gb.get('title')!r}, expected {wb['title']!r}"
     if got.get("next_after") != want["next_after"]:
