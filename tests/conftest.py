@@ -8,6 +8,7 @@ same tests against external servers (CI does both).
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import subprocess
@@ -87,21 +88,55 @@ def gone_within(pid: int, seconds: float = 5) -> bool:
     return False
 
 
-def our_processes(marker: str) -> list[str]:
-    """Processes whose command line or working dir mentions ``marker``, and every
-    process of a sandbox uid whose lease no live run holds (learner code may run from a
-    copy of ``marker``). A uid leased by a run still going is another run's: a second
-    test suite, or `lab grade`, on the same machine."""
+def _lease_holders() -> dict[int, int]:
+    """inode of a locked file -> pid that holds its flock, from /proc/locks."""
+    holders = {}
+    with contextlib.suppress(OSError), open("/proc/locks") as f:
+        for line in f:
+            parts = line.split()
+            if "->" in parts or len(parts) < 6 or parts[1] != "FLOCK":
+                continue  # a waiter, or another kind of lock
+            with contextlib.suppress(ValueError, IndexError):
+                holders[int(parts[5].split(":")[2])] = int(parts[4])
+    return holders
+
+
+def _ours(uid: int, holders: dict[int, int]) -> bool:
+    """Whether what runs under sandbox ``uid`` is this test session's: its lease is held
+    by this process or one of its descendants (a run going on), or by nobody (what a run
+    left behind). A lease another process tree holds is another run's: a second test
+    suite, or `lab grade`, on the same machine."""
     import psutil
 
-    from checker.sandbox import UID_BASE, UID_SLOTS, lease_held
+    from checker.sandbox import LOCK_DIR, UID_BASE
+
+    try:
+        holder = holders.get(os.stat(LOCK_DIR / f"uid-{uid - UID_BASE}").st_ino)
+    except OSError:
+        return True
+    if holder is None or holder == os.getpid():
+        return True
+    try:
+        return os.getpid() in {p.pid for p in psutil.Process(holder).parents()}
+    except psutil.Error:
+        return True
+
+
+def our_processes(marker: str) -> list[str]:
+    """Processes whose command line or working dir mentions ``marker``, and every
+    process of a sandbox uid this session's runs lease or left behind (learner code may
+    run from a copy of ``marker``): see ``_ours``."""
+    import psutil
+
+    from checker.sandbox import UID_BASE, UID_SLOTS
 
     found = []
+    holders = _lease_holders()
     for proc in psutil.process_iter(["cmdline", "pid", "uids", "status"]):
         try:
             cmd = " ".join(proc.info["cmdline"] or [])
             uid = proc.info["uids"].real
-            boxed = UID_BASE <= uid < UID_BASE + UID_SLOTS and not lease_held(uid)
+            boxed = UID_BASE <= uid < UID_BASE + UID_SLOTS and _ours(uid, holders)
             if proc.info["status"] == psutil.STATUS_ZOMBIE:
                 continue
             if proc.pid != os.getpid() and (boxed or marker in cmd or marker in proc.cwd()):

@@ -22,6 +22,9 @@ from checker.workspace import Workspace, compose
 from .conftest import ROOT, lab_cli
 
 NEW = "rate-limits"
+#: `lab new` puts a lab last by default: after every lab the course has.
+ORDER = max(lab.order for lab in Catalog(ROOT).labs) + 1
+DIR = f"{ORDER:02d}-{NEW}"
 
 
 @pytest.fixture(scope="module")
@@ -34,7 +37,7 @@ def course(tmp_path_factory) -> Path:
             shutil.copy2(ROOT / rel, dest / rel)
     proc = lab_cli("new", NEW, "--title", "Rate limits that hold", cwd=dest, env=_env(dest))
     assert proc.returncode == 0, proc.stdout + proc.stderr
-    assert "labs/09-rate-limits/lab.toml" in proc.stdout
+    assert f"labs/{DIR}/lab.toml" in proc.stdout
     return dest
 
 
@@ -43,15 +46,15 @@ def _env(course: Path) -> dict[str, str]:
 
 
 def test_new_scaffolds_every_folder(course: Path):
-    for rel in ("labs/09-rate-limits/lab.toml", "labs/09-rate-limits/README.md",
-                "labs/09-rate-limits/app/main.py", "labs/09-rate-limits/tests/test_public.py",
-                "solutions/09-rate-limits/app/main.py", "solutions/09-rate-limits/bugs.toml",
-                "checker/checks/rate_limits/test_hello.py", "notebooks/09-rate-limits.ipynb",
+    for rel in (f"labs/{DIR}/lab.toml", f"labs/{DIR}/README.md",
+                f"labs/{DIR}/app/main.py", f"labs/{DIR}/tests/test_public.py",
+                f"solutions/{DIR}/app/main.py", f"solutions/{DIR}/bugs.toml",
+                "checker/checks/rate_limits/test_hello.py", f"notebooks/{DIR}.ipynb",
                 "docs/labs/rate-limits.md"):  # fmt: skip
         assert (course / rel).is_file(), rel
     assert len(list((course / "tests/scenarios/rate-limits").glob("*/scenario.toml"))) == 2
     lab = Catalog(course).get(NEW)
-    assert lab.order == 9 and lab.title == "Rate limits that hold"
+    assert lab.order == ORDER and lab.title == "Rate limits that hold"
     assert not list(ROOT.glob("labs/*-rate-limits")), "nothing is left in the real tree"
 
 
@@ -65,7 +68,9 @@ def test_new_refuses_an_existing_or_malformed_id(course: Path):
 def test_dev_check_passes_on_the_course_and_the_skeleton(course: Path):
     proc = lab_cli("dev", "check", cwd=course, env=_env(course))
     assert proc.returncode == 0, proc.stdout + proc.stderr
-    assert "9 labs checked" in proc.stdout and "all good" in proc.stdout
+    assert (
+        f"{len(Catalog(ROOT).labs) + 1} labs checked" in proc.stdout and "all good" in proc.stdout
+    )
     assert "to do: 1 wrong scenarios" in proc.stdout  # the skeleton has one of each
 
 
@@ -97,7 +102,7 @@ def test_the_skeleton_passes_its_own_self_verification(course: Path, monkeypatch
     ("path", "edit", "words"),
     [
         (
-            "solutions/09-rate-limits/bugs.toml",
+            f"solutions/{DIR}/bugs.toml",
             lambda t: t.replace('find = "status_code=status.HTTP_200_OK"', 'find = "nowhere"'),
             "occurs 0 times",
         ),
@@ -112,12 +117,12 @@ def test_the_skeleton_passes_its_own_self_verification(course: Path, monkeypatch
             "missing: health_answers",
         ),
         (
-            "labs/09-rate-limits/lab.toml",
+            f"labs/{DIR}/lab.toml",
             lambda t: t.replace("minutes = 30", "minuts = 30"),
             "Did you mean 'minutes'?",
         ),
         (
-            "notebooks/09-rate-limits.ipynb",
+            f"notebooks/{DIR}.ipynb",
             lambda t: t.replace('"svc.stop()"', '"svc.stop("'),
             "notebook cell 3 does not parse",
         ),
