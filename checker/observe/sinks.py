@@ -95,14 +95,17 @@ class Sink:
         delay: float | None = None,
         deliver: bool = False,
         retry_after: int | None = None,
+        new_keys: bool = False,
     ) -> None:
         """The next ``n`` calls fail: ``error`` answers ``status`` at once (with a
         ``Retry-After: <retry_after>`` header if given); ``timeout`` holds the call
         ``delay`` seconds (default: longer than any caller waits) and then answers 504;
         ``hang`` holds it until ``release()``. None does the work, unless ``deliver``
-        (the provider did it, but its answer was lost)."""
+        (the provider did it, but its answer was lost). ``new_keys``: only a key's first
+        call spends one of them (its retries pass), so ``n`` clients fail once each."""
         self._control("fail", {"n": n, "mode": mode, "status": status, "delay": delay,
-                               "deliver": deliver, "retry_after": retry_after})  # fmt: skip
+                               "deliver": deliver, "retry_after": retry_after,
+                               "new_keys": new_keys})  # fmt: skip
 
     def hang_next(self, n: int = 1, *, deliver: bool = False) -> None:
         """The next ``n`` calls hang until ``release()`` (then answer 504)."""

@@ -22,7 +22,9 @@ What a sink does with a call (any method, any path not under ``/_sink/``):
   like ``timeout``; ``redirect`` answers ``status`` (302) with a ``location``;
   ``respond`` answers chosen bytes (``body`` text or ``body_b64``) with a chosen
   ``content_type`` and ``status``. An ``error`` may carry ``retry_after`` (seconds, sent
-  as ``Retry-After``). ``n`` faults are queued, or ``always`` until ``recover``;
+  as ``Retry-After``). A fault with ``new_keys`` set is spent only by a key's first call
+  (a retry of a key already called passes): N clients each failing once, whatever the
+  order their calls and retries interleave in. ``n`` faults are queued, or ``always`` until ``recover``;
 * with ``latency`` set (``POST /_sink/config``), holds every call that many seconds
   before answering (a provider that is always a little slow);
 * keeps what arrived as it arrived: the raw body (``raw_b64``), the headers in order and
@@ -94,8 +96,10 @@ class _State:
         self.in_flight = 0
         self.max_in_flight = 0
 
-    def next_fault(self) -> dict[str, Any] | None:
+    def next_fault(self, key: str | None = None) -> dict[str, Any] | None:
         if self.faults:
+            if self.faults[0].get("new_keys") and any(c["key"] == key for c in self.calls):
+                return None  # a fault for first calls only: this key was called before
             return self.faults.popleft()
         return self.always
 
@@ -161,7 +165,7 @@ class _Handler(ControlHandler):
             first = None
             if st.idempotency and chosen:
                 first = next((c for c in st.calls if c["key"] == key and c["delivered"]), None)
-            fault = None if first else st.next_fault()
+            fault = None if first else st.next_fault(key)
             release, latency = st.release, st.latency
             st.in_flight += 1
             st.max_in_flight = max(st.max_in_flight, st.in_flight)

@@ -14,7 +14,13 @@ def charge(*, order_id: int, amount_cents: int, key: str) -> str:
     body = {"order_id": str(order_id), "amount_cents": amount_cents, "currency": "EUR"}
     response = retrying(
         lambda deadline: http.send(
-            "payments", http.payments, "POST", "/charges", json=body, headers=headers, deadline=deadline
+            "payments",
+            http.payments,
+            "POST",
+            "/charges",
+            json=body,
+            headers=headers,
+            deadline=deadline,
         )
     )
     return response.json()["id"]

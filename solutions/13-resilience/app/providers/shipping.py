@@ -4,9 +4,7 @@ from app.core.config import policy
 from app.providers import http
 from app.resilience import Bulkhead, CircuitBreaker, retrying
 
-breaker = CircuitBreaker(
-    "shipping", failures=policy.breaker_failures, open_s=policy.breaker_open_s
-)
+breaker = CircuitBreaker("shipping", failures=policy.breaker_failures, open_s=policy.breaker_open_s)
 bulkhead = Bulkhead("shipping", limit=policy.shipping_max_in_flight)
 
 

@@ -20,7 +20,9 @@ def checkout(session: SessionDep, order_in: OrderCreate, response: Response) -> 
     book = session.get(Book, order_in.book_id)
     if book is None:
         raise HTTPException(404, detail=f"No book with id {order_in.book_id}.")
-    order = Order.model_validate(order_in, update={"amount_cents": book.price_cents * order_in.quantity})
+    order = Order.model_validate(
+        order_in, update={"amount_cents": book.price_cents * order_in.quantity}
+    )
     session.add(order)
     session.commit()
     session.refresh(order)
@@ -39,14 +41,18 @@ def checkout(session: SessionDep, order_in: OrderCreate, response: Response) -> 
     return order
 
 
-@router.post("/{order_id}/pick", response_model=OrderPublic, responses=problems(404, 409, 502, 503, 504))
+@router.post(
+    "/{order_id}/pick", response_model=OrderPublic, responses=problems(404, 409, 502, 503, 504)
+)
 def pick(session: SessionDep, order_id: int) -> Order:
     """Sends a paid order to the warehouse to be picked and packed."""
     order = session.get(Order, order_id)
     if order is None:
         raise HTTPException(404, detail=f"No order with id {order_id}.")
     if order.status != "paid":
-        raise HTTPException(409, detail=f"Order {order_id} is {order.status}; only a paid order is picked.")
+        raise HTTPException(
+            409, detail=f"Order {order_id} is {order.status}; only a paid order is picked."
+        )
     warehouse.pick(order_id=order.id, book_id=order.book_id, quantity=order.quantity)
     order.status = "picking"
     session.commit()

@@ -1,0 +1,166 @@
+"""Retries: what is retried, how often, and when."""
+
+import time
+
+import httpx
+from _helpers import (
+    BACKOFF_BASE_S,
+    BOOKS,
+    Background,
+    healthy,
+    order_calls,
+    paid_order,
+    quote_calls,
+    said,
+    shown,
+    together,
+)
+
+from checker.verdict import fail
+
+
+def test_transient_failures_retried(http, sinks, rng):
+    shipping = sinks["shipping"]
+    healthy(http, rng)
+    a, b, c = rng.sample(BOOKS, 3)
+    status = rng.choice([502, 503, 504])
+    shipping.fail_next(2, status=status)
+    r = http.get(f"/books/{a}/delivery")
+    calls = quote_calls(shipping, a)
+    if r.status_code != 200:
+        fail(
+            "not-retried" if len(calls) < 3 else "too-many-calls",
+            f"The shipping provider answered {status} twice, then would have answered; GET "
+            f"/books/{a}/delivery made {len(calls)} call(s) and answered {said(r)} {shown(r)}; "
+            "expected 200 after exactly 3 calls.",
+        )
+    if len(calls) != 3:
+        fail(
+            "too-many-calls",
+            f"The shipping provider answered {status} twice, then 200; GET /books/{a}/delivery "
+            f"made {len(calls)} calls; expected exactly 3.",
+        )
+    # A timeout is a failure that may pass too.
+    shipping.fail_next(1, mode="timeout", delay=2.0)
+    r = http.get(f"/books/{b}/delivery")
+    calls = quote_calls(shipping, b)
+    if r.status_code != 200 or len(calls) != 2:
+        fail(
+            "not-retried" if len(calls) < 2 else "too-many-calls",
+            f"The shipping provider did not answer one call in time, then would have answered; "
+            f"GET /books/{b}/delivery made {len(calls)} call(s) and answered {said(r)}; expected "
+            "200 after exactly 2 calls.",
+        )
+    refused = rng.choice([400, 404, 409, 422])
+    shipping.fail_next(1, status=refused)
+    r = http.get(f"/books/{c}/delivery")
+    calls = quote_calls(shipping, c)
+    if len(calls) != 1:
+        fail(
+            "retried-4xx",
+            f"The shipping provider refused a quote with {refused}; GET /books/{c}/delivery "
+            f"called it {len(calls)} times; expected once: a 4xx fails the same way again.",
+        )
+
+
+def test_unsafe_calls_not_retried(http, base_url, sinks, rng):
+    payments, warehouse = sinks["payments"], sinks["warehouse"]
+    healthy(http, rng)
+    book, other = rng.sample(BOOKS, 2)
+    order = paid_order(http, book)
+    first_key = order_calls(payments, order["id"])[0]["headers"].get("idempotency-key")
+    # Both providers do the work, then their answers are lost: the service can't know.
+    warehouse.fail_next(1, mode="timeout", delay=2.0, deliver=True)
+    payments.honour_idempotency_keys()
+    payments.fail_next(1, mode="timeout", delay=2.0, deliver=True)
+    results = Background(
+        [lambda c: c.post(f"/orders/{order['id']}/pick"),
+         lambda c: c.post("/orders", json={"book_id": other, "quantity": 1})],
+        base_url,
+    ).join()  # fmt: skip
+    time.sleep(0.1)  # a late retry would show now
+    picks = order_calls(warehouse, order["id"])
+    if len(picks) != 1:
+        r = results[0][0]
+        fail(
+            "picked-twice",
+            f"The warehouse picked order {order['id']}, then timed out before answering; the "
+            f"service called it {len(picks)} times (and answered "
+            f"{said(r) if isinstance(r, httpx.Response) else type(r).__name__}); expected "
+            "exactly once: POST /picks carries no key, and each call is a new pick.",
+        )
+    r = results[1][0]
+    got = r.json() if isinstance(r, httpx.Response) and r.status_code == 201 else None
+    charges = (
+        order_calls(payments, got["id"]) if got else
+        [c for c in payments.calls() if c["n"] > 1]
+    )  # fmt: skip
+    keys = [c["headers"].get("idempotency-key") for c in charges]
+    if not keys or not all(keys):
+        fail(
+            "no-key",
+            f"A checkout's charge calls carried the Idempotency-Key headers {keys}; expected "
+            "one on every attempt.",
+        )
+    if len(set(keys)) != 1:
+        fail(
+            "new-key-per-attempt",
+            f"The payment provider timed out after charging, and the service retried: its "
+            f"{len(keys)} attempts carried the Idempotency-Keys {keys}; expected the same key "
+            "on every attempt of one charge, or the provider charges again.",
+        )
+    if keys[0] == first_key:
+        fail(
+            "new-key-per-attempt",
+            f"Two different orders were charged with the same Idempotency-Key {keys[0]!r}: "
+            "the provider takes the second for a retry of the first and never charges it.",
+        )
+
+
+N = 40
+#: The README's base delay: retries must spread over at least a quarter of it.
+SPREAD_S = BACKOFF_BASE_S / 4
+
+
+def test_backoff_has_jitter(base_url, http, sinks, rng, measure):
+    payments = sinks["payments"]
+    healthy(http, rng)
+    # The first charge of each of the 40 checkouts fails; every retry would pass.
+    payments.fail_next(N, status=503, new_keys=True)
+    books = [rng.choice(BOOKS) for _ in range(N)]
+    results = together(
+        [lambda c, b=b: c.post("/orders", json={"book_id": b, "quantity": 1}) for b in books],
+        base_url, timeout=15,
+    )  # fmt: skip
+    by_order: dict[str, list] = {}
+    for c in payments.calls():
+        if isinstance(c["body"], dict):
+            by_order.setdefault(str(c["body"].get("order_id")), []).append(c)
+    gaps, lonely = [], []
+    for calls in by_order.values():
+        if calls[0]["outcome"] != "error":
+            continue
+        if len(calls) < 2:
+            lonely.append(calls[0])
+            continue
+        gaps.append(calls[1]["at"] - calls[0]["answered_at"])
+    if lonely or len(gaps) < N:
+        statuses = sorted({r.status_code for r, _ in results if isinstance(r, httpx.Response)})
+        fail(
+            "not-retried",
+            f"{N} checkouts at once, each one's first charge answered 503: {len(gaps)} were "
+            f"retried, {len(lonely)} were not (the checkouts answered {statuses}); expected "
+            "every charge retried: its Idempotency-Key makes it safe.",
+        )
+    spread = max(gaps) - min(gaps)
+    measure("retry_spread_ms", round(spread * 1000))
+    measure("first_retry_ms", round(min(gaps) * 1000))
+    if spread < SPREAD_S:
+        fail(
+            "no-jitter",
+            f"{N} checkouts whose first charges failed together retried after "
+            f"{min(gaps) * 1000:.0f} to {max(gaps) * 1000:.0f} ms: all within "
+            f"{spread * 1000:.0f} ms, a wave. Expected the waits spread over at least "
+            f"{SPREAD_S * 1000:.0f} ms (a quarter of the {BACKOFF_BASE_S * 1000:.0f} ms base "
+            "delay): random, so clients that failed together come back apart.",
+        )
