@@ -19,12 +19,17 @@ from _helpers import (
 from checker.verdict import fail
 
 
-def test_transient_failures_retried(http, sinks, rng):
-    shipping = sinks["shipping"]
+def test_transient_failures_retried(http, base_url, sinks, rng):
+    shipping, payments = sinks["shipping"], sinks["payments"]
     healthy(http, rng)
-    a, b, c = rng.sample(BOOKS, 3)
+    c_book = rng.choice(BOOKS)
+    a, c = rng.sample(BOOKS, 2)
     status = rng.choice([502, 503, 504])
     shipping.fail_next(2, status=status)
+    # Meanwhile a charge (keyed: safe to repeat) whose first attempt times out.
+    payments.fail_next(1, mode="timeout", delay=2.0)
+    checkout = Background([lambda c: c.post("/orders", json={"book_id": c_book, "quantity": 1})],
+                          base_url)  # fmt: skip
     r = http.get(f"/books/{a}/delivery")
     calls = quote_calls(shipping, a)
     if r.status_code != 200:
@@ -40,16 +45,15 @@ def test_transient_failures_retried(http, sinks, rng):
             f"The shipping provider answered {status} twice, then 200; GET /books/{a}/delivery "
             f"made {len(calls)} calls; expected exactly 3.",
         )
-    # A timeout is a failure that may pass too.
-    shipping.fail_next(1, mode="timeout", delay=2.0)
-    r = http.get(f"/books/{b}/delivery")
-    calls = quote_calls(shipping, b)
-    if r.status_code != 200 or len(calls) != 2:
+    ((r, _),) = checkout.join()
+    charges = payments.calls()
+    if not isinstance(r, httpx.Response) or r.status_code != 201 or len(charges) != 2:
         fail(
-            "not-retried" if len(calls) < 2 else "too-many-calls",
-            f"The shipping provider did not answer one call in time, then would have answered; "
-            f"GET /books/{b}/delivery made {len(calls)} call(s) and answered {said(r)}; expected "
-            "200 after exactly 2 calls.",
+            "not-retried" if len(charges) < 2 else "too-many-calls",
+            "The payment provider did not answer a charge in time, then would have answered; "
+            f"POST /orders made {len(charges)} charge call(s) and answered "
+            f"{said(r) if isinstance(r, httpx.Response) else type(r).__name__}; expected 201 "
+            "after exactly 2 calls: its Idempotency-Key makes a charge safe to repeat.",
         )
     refused = rng.choice([400, 404, 409, 422])
     shipping.fail_next(1, status=refused)

@@ -20,7 +20,7 @@ from checker.verdict import fail
 
 STORM = 50
 #: How long shipping holds each call: slow, yet well within the 0.5 s attempt timeout.
-HOLD_S = ATTEMPT_S * 0.8
+HOLD_S = ATTEMPT_S * 0.6
 #: GET /books's own latency may grow up to 3x during the storm; below this floor a
 #: latency is scheduling noise, not a queue.
 FLOOR_S = 0.05
@@ -75,18 +75,12 @@ def test_bulkhead_limits_slow_provider(http, base_url, sinks, rng, measure):
             "to answer 200 and the rest 503 with Retry-After, at once.",
         )
     rejected = sum(r.status_code == 503 for r in answers)
-    if rejected < STORM // 2:
+    if rejected < MAX_IN_FLIGHT:
         fail(
             "queued",
             f"{STORM} requests at once on a slow shipping provider: {STORM - rejected} answered "
             f"200, {rejected} were refused; expected about {STORM - MAX_IN_FLIGHT} refused at "
             "once with 503 + Retry-After, not queued for a slot.",
-        )
-    if peak < MAX_IN_FLIGHT:
-        fail(
-            "too-few-in-flight",
-            f"{STORM} requests at once on a slow shipping provider: at most {peak} calls reached "
-            f"it at once; the README's limit is {MAX_IN_FLIGHT}, and the rest were refused.",
         )
     bound = 3 * max(before, FLOOR_S)
     if during_s > bound:
@@ -99,9 +93,11 @@ def test_bulkhead_limits_slow_provider(http, base_url, sinks, rng, measure):
         )
 
 
-def test_retry_after_honoured(http, base_url, sinks, rng):
+def test_retry_after_honoured(http, base_url, sinks, rng, measure):
     shipping, payments = sinks["shipping"], sinks["payments"]
+    t0 = time.perf_counter()
     healthy(http, rng)
+    measure("healthy_s", round(time.perf_counter() - t0, 2))
     book, other = rng.sample(BOOKS, 2)
     status = rng.choice([429, 503])
     for sink in (shipping, payments):

@@ -96,7 +96,7 @@ def test_breaker_opens(http, base_url, sinks, rng, measure):
         deadline = time.monotonic() + 1.0
         while len(shipping.calls()) == before and time.monotonic() < deadline:
             time.sleep(0.02)
-        time.sleep(0.3)  # the other requests arrive meanwhile: refused, or waiting
+        time.sleep(0.2)  # the other requests arrive meanwhile: refused, or waiting
         trials = len(shipping.calls()) - before
         shipping.release()
         results = storm.join()
