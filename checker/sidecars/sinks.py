@@ -22,8 +22,8 @@ What a sink does with a call (any method, any path not under ``/_sink/``):
   like ``timeout``; ``redirect`` answers ``status`` (302) with a ``location``;
   ``respond`` answers chosen bytes (``body`` text or ``body_b64``) with a chosen
   ``content_type`` and ``status``. An ``error`` may carry ``retry_after`` (seconds, sent
-  as ``Retry-After``). A fault with ``new_keys`` set is spent only by a key's first call
-  (a retry of a key already called passes): N clients each failing once, whatever the
+  as ``Retry-After``). A fault with ``per_key`` = k is spent only by one of a key's first k
+  calls (later calls of that key pass): N clients each failing k times, whatever the
   order their calls and retries interleave in. ``n`` faults are queued, or ``always`` until ``recover``;
 * with ``latency`` set (``POST /_sink/config``), holds every call that many seconds
   before answering (a provider that is always a little slow);
@@ -98,8 +98,9 @@ class _State:
 
     def next_fault(self, key: str | None = None) -> dict[str, Any] | None:
         if self.faults:
-            if self.faults[0].get("new_keys") and any(c["key"] == key for c in self.calls):
-                return None  # a fault for first calls only: this key was called before
+            per_key = int(self.faults[0].get("per_key") or 0)
+            if per_key and sum(c["key"] == key for c in self.calls) >= per_key:
+                return None  # a fault for a key's first calls only: this one is past them
             return self.faults.popleft()
         return self.always
 
