@@ -4,7 +4,7 @@ the learner.
 
 The README's policy, which these checks hold the service to (the service reads it from
 its own code; nothing here changes it): 0.5 s per attempt, at most 3 attempts within a
-1 s budget, waits drawn below 0.25 s * 2**retry, a breaker that opens after 5 failed
+1 s budget, waits drawn below 0.2 s * 2**retry, a breaker that opens after 5 failed
 calls for 1 s, at most 10 calls in flight to shipping.
 
 Every check starts from healthy providers (the ``sinks`` fixture resets them) and a
@@ -26,7 +26,7 @@ from checker.verdict import fail
 ATTEMPT_S = 0.5
 ATTEMPTS = 3
 BUDGET_S = 1.0
-BACKOFF_BASE_S = 0.25
+BACKOFF_BASE_S = 0.2
 BREAKER_FAILURES = 5
 BREAKER_OPEN_S = 1
 MAX_IN_FLIGHT = 10
@@ -107,9 +107,11 @@ def paid_order(http: httpx.Client, book_id: int, quantity: int = 1) -> dict[str,
 
 
 def together(calls: list[Callable[[httpx.Client], httpx.Response]], base_url: str,
-             timeout: float = 10.0) -> list[tuple[httpx.Response | Exception, float]]:  # fmt: skip
-    """Each call on a connection of its own, all released at one instant; each result
-    (a response, or the exception) with its seconds."""
+             timeout: float = 10.0, *, waves: int = 1,
+             apart_s: float = 0.05) -> list[tuple[httpx.Response | Exception, float]]:  # fmt: skip
+    """Each call on a connection of its own, all released at one instant (or in
+    ``waves`` groups ``apart_s`` apart); each result (a response, or the exception)
+    with its seconds."""
     n = len(calls)
     barrier = threading.Barrier(n)
     results: list[Any] = [None] * n
@@ -118,6 +120,7 @@ def together(calls: list[Callable[[httpx.Client], httpx.Response]], base_url: st
 
     def one(i: int) -> None:
         barrier.wait()
+        time.sleep(apart_s * (i * waves // n))
         t0 = time.perf_counter()
         try:
             results[i] = (calls[i](client), time.perf_counter() - t0)

@@ -27,7 +27,7 @@ class Policy:
     attempt_timeout_s: float = 0.5  # one call to a provider, at most
     max_attempts: int = 3  # the first call and two retries
     budget_s: float = 1.0  # every attempt and every wait of one request, together
-    backoff_base_s: float = 0.25  # the wait before retry n is drawn below base * 2**n
+    backoff_base_s: float = 0.2  # the wait before retry n is drawn below base * 2**n
     breaker_failures: int = 5  # consecutive failed calls that open the breaker
     breaker_open_s: int = 1  # how long it stays open (whole seconds: Retry-After)
     shipping_max_in_flight: int = 10  # calls to the shipping provider at once
