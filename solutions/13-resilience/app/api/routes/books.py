@@ -3,7 +3,7 @@ from typing import Annotated
 from fastapi import APIRouter, HTTPException, Query
 
 from app import crud
-from app.api.deps import SessionDep
+from app.api.deps import BookId, SessionDep
 from app.api.errors import problems
 from app.models import Book, BookPage, BookPublic, Delivery
 from app.providers import shipping
@@ -25,7 +25,7 @@ def get_book(session: SessionDep, book_id: int) -> Book:
 
 
 @router.get("/{book_id}", response_model=BookPage, responses=problems(404))
-def book_page(session: SessionDep, book_id: int) -> BookPage:
+def book_page(session: SessionDep, book_id: BookId) -> BookPage:
     """The book, with a delivery quote from the shipping provider."""
     book = get_book(session, book_id)
     try:
@@ -36,7 +36,7 @@ def book_page(session: SessionDep, book_id: int) -> BookPage:
 
 
 @router.get("/{book_id}/delivery", response_model=Delivery, responses=problems(404, 502, 503, 504))
-def delivery_quote(session: SessionDep, book_id: int) -> Delivery:
+def delivery_quote(session: SessionDep, book_id: BookId) -> Delivery:
     """The delivery quote alone (the page loads it again when the customer asks)."""
     book = get_book(session, book_id)
     return Delivery(quote_id=shipping.quote(book.id))

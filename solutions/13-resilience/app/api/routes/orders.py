@@ -1,6 +1,6 @@
 from fastapi import APIRouter, HTTPException, Response, status
 
-from app.api.deps import SessionDep
+from app.api.deps import OrderId, SessionDep
 from app.api.errors import problems
 from app.models import Book, Order, OrderCreate, OrderPublic
 from app.providers import payments, warehouse
@@ -44,7 +44,7 @@ def checkout(session: SessionDep, order_in: OrderCreate, response: Response) -> 
 @router.post(
     "/{order_id}/pick", response_model=OrderPublic, responses=problems(404, 409, 502, 503, 504)
 )
-def pick(session: SessionDep, order_id: int) -> Order:
+def pick(session: SessionDep, order_id: OrderId) -> Order:
     """Sends a paid order to the warehouse to be picked and packed."""
     order = session.get(Order, order_id)
     if order is None:
