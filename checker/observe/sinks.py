@@ -95,14 +95,17 @@ class Sink:
         delay: float | None = None,
         deliver: bool = False,
         retry_after: int | None = None,
+        per_key: int | None = None,
     ) -> None:
         """The next ``n`` calls fail: ``error`` answers ``status`` at once (with a
         ``Retry-After: <retry_after>`` header if given); ``timeout`` holds the call
         ``delay`` seconds (default: longer than any caller waits) and then answers 504;
         ``hang`` holds it until ``release()``. None does the work, unless ``deliver``
-        (the provider did it, but its answer was lost)."""
+        (the provider did it, but its answer was lost). ``per_key=k``: only a key's first
+        ``k`` calls spend them (its later calls pass): ``n / k`` clients fail k times each."""
         self._control("fail", {"n": n, "mode": mode, "status": status, "delay": delay,
-                               "deliver": deliver, "retry_after": retry_after})  # fmt: skip
+                               "deliver": deliver, "retry_after": retry_after,
+                               "per_key": per_key})  # fmt: skip
 
     def hang_next(self, n: int = 1, *, deliver: bool = False) -> None:
         """The next ``n`` calls hang until ``release()`` (then answer 504)."""

@@ -22,7 +22,9 @@ What a sink does with a call (any method, any path not under ``/_sink/``):
   like ``timeout``; ``redirect`` answers ``status`` (302) with a ``location``;
   ``respond`` answers chosen bytes (``body`` text or ``body_b64``) with a chosen
   ``content_type`` and ``status``. An ``error`` may carry ``retry_after`` (seconds, sent
-  as ``Retry-After``). ``n`` faults are queued, or ``always`` until ``recover``;
+  as ``Retry-After``). A fault with ``per_key`` = k is spent only by one of a key's first k
+  calls (later calls of that key pass): N clients each failing k times, whatever the
+  order their calls and retries interleave in. ``n`` faults are queued, or ``always`` until ``recover``;
 * with ``latency`` set (``POST /_sink/config``), holds every call that many seconds
   before answering (a provider that is always a little slow);
 * keeps what arrived as it arrived: the raw body (``raw_b64``), the headers in order and
@@ -94,8 +96,11 @@ class _State:
         self.in_flight = 0
         self.max_in_flight = 0
 
-    def next_fault(self) -> dict[str, Any] | None:
+    def next_fault(self, key: str | None = None) -> dict[str, Any] | None:
         if self.faults:
+            per_key = int(self.faults[0].get("per_key") or 0)
+            if per_key and sum(c["key"] == key for c in self.calls) >= per_key:
+                return None  # a fault for a key's first calls only: this one is past them
             return self.faults.popleft()
         return self.always
 
@@ -161,7 +166,7 @@ class _Handler(ControlHandler):
             first = None
             if st.idempotency and chosen:
                 first = next((c for c in st.calls if c["key"] == key and c["delivered"]), None)
-            fault = None if first else st.next_fault()
+            fault = None if first else st.next_fault(key)
             release, latency = st.release, st.latency
             st.in_flight += 1
             st.max_in_flight = max(st.max_in_flight, st.in_flight)

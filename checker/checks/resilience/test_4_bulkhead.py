@@ -1,0 +1,136 @@
+"""A slow provider, and a provider that says when to come back."""
+
+import statistics
+import time
+
+import httpx
+from _helpers import (
+    ATTEMPT_S,
+    BOOKS,
+    MAX_IN_FLIGHT,
+    Background,
+    healthy,
+    quote_calls,
+    retry_after,
+    said,
+    shown,
+)
+
+from checker.verdict import fail
+
+STORM = 50
+#: Shipping holds each call until GET /books was timed, then answers them all: slow,
+#: yet within the 0.5 s attempt timeout (a service that lets calls pile up on its
+#: threads keeps them until its own timeouts end them).
+GATE_S = 1.0
+#: How long the check waits for 10 calls to be in flight before it times GET /books.
+FILL_S = ATTEMPT_S / 2
+#: GET /books's own latency may grow up to 3x during the storm; below this floor a
+#: latency is scheduling noise, not a queue.
+FLOOR_S = 0.05
+
+
+def _books_latency(http, n: int) -> float:
+    took = []
+    for _ in range(n):
+        t0 = time.perf_counter()
+        r = http.get("/books")
+        took.append(time.perf_counter() - t0)
+        if r.status_code != 200:
+            fail("books-error", f"GET /books answered {said(r)}; expected 200.")
+    return statistics.median(took)
+
+
+def test_bulkhead_limits_slow_provider(http, base_url, sinks, rng, measure):
+    shipping = sinks["shipping"]
+    healthy(http, rng)
+    before = _books_latency(http, 5)
+    shipping.slow_next(STORM, delay=GATE_S)  # slow, never failing: held until released
+    books = [rng.choice(BOOKS) for _ in range(STORM)]
+    storm = Background([lambda c, b=b: c.get(f"/books/{b}/delivery") for b in books], base_url)
+    deadline = time.monotonic() + FILL_S
+    while shipping.stats()["in_flight"] < MAX_IN_FLIGHT and time.monotonic() < deadline:
+        time.sleep(0.01)
+    during = []
+    for _, took in Background([lambda c: c.get("/books")] * 3, base_url).join():
+        during.append(took)
+    during_s = statistics.median(during)
+    shipping.recover()  # the calls in flight answer 200 now; later calls are not held
+    results = storm.join()
+    peak = shipping.max_in_flight()
+    measure("books_before_ms", round(before * 1000, 1))
+    measure("books_during_ms", round(during_s * 1000, 1))
+    measure("shipping_max_in_flight", peak)
+    if peak > MAX_IN_FLIGHT:
+        fail(
+            "too-many-in-flight",
+            f"{STORM} requests at once on a slow shipping provider: "
+            f"it had {peak} calls in flight at once; expected at most {MAX_IN_FLIGHT}.",
+        )
+    answers = [r for r, _ in results if isinstance(r, httpx.Response)]
+    odd = [r for r in answers
+           if r.status_code != 200 and not (r.status_code == 503 and retry_after(r))]  # fmt: skip
+    if len(answers) < STORM or odd:
+        example = shown(odd[0]) if odd else "no answer"
+        fail(
+            "wrong-status",
+            f"{STORM} requests at once on a slow shipping provider: {len(answers)} answered, "
+            f"{len(odd)} with something other than 200 or 503 + Retry-After (e.g. "
+            f"{said(odd[0]) if odd else ''} {example}); expected the calls within the limit "
+            "to answer 200 and the rest 503 with Retry-After, at once.",
+        )
+    rejected = sum(r.status_code == 503 for r in answers)
+    if rejected < MAX_IN_FLIGHT:
+        fail(
+            "queued",
+            f"{STORM} requests at once on a slow shipping provider: {STORM - rejected} answered "
+            f"200, {rejected} were refused; expected about {STORM - MAX_IN_FLIGHT} refused at "
+            "once with 503 + Retry-After, not queued for a slot.",
+        )
+    bound = 3 * max(before, FLOOR_S)
+    if during_s > bound:
+        fail(
+            "books-starved",
+            f"GET /books took {before * 1000:.0f} ms before the storm and "
+            f"{during_s * 1000:.0f} ms while {STORM} requests waited on the slow shipping "
+            f"provider; expected within 3x ({bound * 1000:.0f} ms): GET /books never calls "
+            "shipping.",
+        )
+
+
+def test_retry_after_honoured(http, base_url, sinks, rng, measure):
+    shipping, payments = sinks["shipping"], sinks["payments"]
+    t0 = time.perf_counter()
+    healthy(http, rng)
+    measure("healthy_s", round(time.perf_counter() - t0, 2))
+    book, other = rng.sample(BOOKS, 2)
+    status = rng.choice([429, 503])
+    for sink in (shipping, payments):
+        sink.fail_next(1, status=status, retry_after=1)
+    results = Background(
+        [lambda c: c.get(f"/books/{book}/delivery"),
+         lambda c: c.post("/orders", json={"book_id": other, "quantity": 1})],
+        base_url,
+    ).join()  # fmt: skip
+    paths = {  # this check's checkout is the only one: every charge call is its own
+        f"GET /books/{book}/delivery": (results[0][0], quote_calls(shipping, book)),
+        "POST /orders": (results[1][0], payments.calls()),
+    }
+    for what, (r, calls) in paths.items():
+        if not isinstance(r, httpx.Response):
+            fail("no-answer", f"{what} gave no answer ({type(r).__name__}).")
+        if len(calls) >= 2:
+            waited = calls[1]["at"] - calls[0]["answered_at"]
+            if waited < 0.95:
+                fail(
+                    "sooner",
+                    f"The provider answered {status} with Retry-After: 1; {what} called it again "
+                    f"{waited:.2f} s later; expected no sooner than 1 s.",
+                )
+        elif not (r.status_code == 503 and retry_after(r)):
+            fail(
+                "not-passed-on",
+                f"The provider answered {status} with Retry-After: 1; {what} did not try again "
+                f"and answered {said(r)} {shown(r)}; expected 503 with a Retry-After header, so "
+                "that your client knows when to come back.",
+            )
