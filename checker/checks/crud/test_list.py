@@ -88,6 +88,15 @@ def test_list_sees_writes(http, books, rng):
     """A list answered from a copy taken earlier (a snapshot, a cache never refreshed)
     misses what changed since: write, then walk the list again."""
     limit = rng.choice([7, 10, 25])
+    # Without next links there is no walk to judge: say what is missing, not "a copy".
+    first = http.get("/books", params={"limit": limit})
+    total = books.count_all()
+    expect(
+        bool(next_link(first)) or len(books.items(first)) >= total,
+        "no-next-link",
+        f"GET /books?limit={limit} answered {len(books.items(first))} of the {total} books "
+        'and no Link header with rel="next"; expected a link to the next page (RFC 8288).',
+    )
     walk_ids(http, books, limit)
     added = books.create(title="Brand New Arrival")
     gone = books.create(title="Soon Gone")
