@@ -10,13 +10,17 @@ service's ``/openapi.json``. It generates valid and invalid requests for every o
 * ``response_schema_conformance``: every answer matches what the OpenAPI documents.
 
 The seed is fixed (``LAB_SCHEMATHESIS_SEED`` overrides it) so a failure replays exactly.
+Each lab's run is a process of its own, two at a time (tests/apart.py).
 """
 
 from __future__ import annotations
 
 import dataclasses
+import json
 import os
 import shutil
+import subprocess
+import sys
 import textwrap
 from pathlib import Path
 
@@ -27,6 +31,7 @@ from checker.catalog import Catalog, Check, Lab
 from checker.paths import state_dir
 from checker.workspace import compose
 
+from . import apart
 from .conftest import ROOT
 
 LABS = Catalog(ROOT).labs
@@ -85,16 +90,51 @@ def _checks_dir(tmp: Path, lab: Lab) -> Path:
     return tmp
 
 
+def serve_and_fuzz(lab: Lab, tmp: Path) -> dict:
+    """The schemathesis run against ``lab``'s solution, in a process of its own
+    (``python -m tests.test_schemathesis LAB CHECKS``): its error, status and message."""
+    checks = _checks_dir(tmp / lab.id / "checks", lab)
+    proc = subprocess.run(
+        [sys.executable, "-m", "tests.test_schemathesis", lab.id],
+        cwd=ROOT, capture_output=True, text=True, timeout=MAX_TIME_S + 240,
+        env={**os.environ, "LAB_CHECKS_DIR": str(checks)},
+    )  # fmt: skip
+    if proc.returncode != 0:
+        return {"error": f"the run's process failed:\n{proc.stderr[-3000:]}"}
+    return json.loads(proc.stdout.strip().splitlines()[-1])
+
+
+@pytest.fixture(scope="module")
+def fuzzed(request, tmp_path_factory):
+    tmp = tmp_path_factory.mktemp("schemathesis")
+    return apart.prefetch(request, "test_solution_survives_its_own_openapi",
+                          lambda lab: serve_and_fuzz(lab, tmp))  # fmt: skip
+
+
 @pytest.mark.parametrize("lab", LABS, ids=lambda lab: lab.id)
-def test_solution_survives_its_own_openapi(lab: Lab, tmp_path: Path, monkeypatch):
-    checks = _checks_dir(tmp_path / "checks", lab)
-    monkeypatch.setenv("LAB_CHECKS_DIR", str(checks))
+def test_solution_survives_its_own_openapi(lab: Lab, request, fuzzed):
+    got = apart.take(request, fuzzed)
+    assert got["error"] is None, f"the run could not be judged: {got['error']}"
+    assert got["status"] == "pass", f"{lab.id}: schemathesis found problems:\n{got['message']}"
+
+
+def main(lab_id: str) -> None:
+    """Serve the solution of ``lab_id`` and run the one check of LAB_CHECKS_DIR on it;
+    print the verdict as JSON."""
+    lab = Catalog(ROOT).get(lab_id)
     only = Check(id="schemathesis", title="schemathesis finds no server error", points=1)
     probe = dataclasses.replace(lab, checks=(only,))
     opts = runner.RunOptions.from_env()
     opts.checks_timeout_s = MAX_TIME_S + 90
     with compose(lab) as ws:
         result = runner.run(probe, ws, state=state_dir(ROOT), options=opts)
-    assert result.error is None, f"the run could not be judged: {result.error}"
-    (got,) = result.checks
-    assert got.status == "pass", f"{lab.id}: schemathesis found problems:\n{got.message}"
+    got = result.checks[0] if result.checks else None
+    print(json.dumps({
+        "error": str(result.error) if result.error else None,
+        "status": got.status if got else None,
+        "message": got.message if got else "",
+    }))  # fmt: skip
+
+
+if __name__ == "__main__":
+    main(*sys.argv[1:])
