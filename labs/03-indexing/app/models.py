@@ -38,9 +38,3 @@ class OrderPage(SQLModel):
     next_cursor: str | None = Field(
         default=None, description="pass it as ?cursor= for the next page; null on the last"
     )
-
-
-class HTTPError(SQLModel):
-    """How this service answers an error it raises (FastAPI's default shape)."""
-
-    detail: str

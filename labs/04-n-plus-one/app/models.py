@@ -71,9 +71,3 @@ class OrderPublic(SQLModel):
     id: int
     placed_by: str
     items: list[OrderItemPublic]
-
-
-class HTTPError(SQLModel):
-    """How this service answers an error it raises (FastAPI's default shape)."""
-
-    detail: str

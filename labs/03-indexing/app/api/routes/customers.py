@@ -4,7 +4,8 @@ from fastapi import APIRouter, HTTPException, Path, Query, status
 
 from app import crud
 from app.api.deps import SessionDep
-from app.models import CustomerPublic, HTTPError, OrderPublic
+from app.api.errors import problems
+from app.models import CustomerPublic, OrderPublic
 
 router = APIRouter(prefix="/customers", tags=["customers"])
 
@@ -14,7 +15,7 @@ Status = Literal["pending", "shipped", "delivered", "cancelled"]
 @router.get(
     "/by-email",
     response_model=CustomerPublic,
-    responses={404: {"model": HTTPError, "description": "No customer has this email"}},
+    responses=problems(404),  # 404: no customer has this email
 )
 def read_customer_by_email(
     session: SessionDep,

@@ -4,7 +4,8 @@ from fastapi import APIRouter, HTTPException, Query, status
 
 from app import crud
 from app.api.deps import SessionDep
-from app.models import HTTPError, OrderPage
+from app.api.errors import problems
+from app.models import OrderPage
 
 router = APIRouter(prefix="/orders", tags=["orders"])
 
@@ -12,7 +13,7 @@ router = APIRouter(prefix="/orders", tags=["orders"])
 @router.get(
     "",
     response_model=OrderPage,
-    responses={400: {"model": HTTPError, "description": "A cursor this service did not give out"}},
+    responses=problems(400),  # 400: a cursor this service did not give out
 )
 def read_order_history(
     session: SessionDep,

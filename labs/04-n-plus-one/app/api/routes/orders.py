@@ -4,7 +4,8 @@ from fastapi import APIRouter, HTTPException, Path, status
 
 from app import crud
 from app.api.deps import SessionDep
-from app.models import HTTPError, OrderPublic
+from app.api.errors import problems
+from app.models import OrderPublic
 
 router = APIRouter(prefix="/orders", tags=["orders"])
 
@@ -12,7 +13,7 @@ router = APIRouter(prefix="/orders", tags=["orders"])
 @router.get(
     "/{order_id}",
     response_model=OrderPublic,
-    responses={404: {"model": HTTPError, "description": "No order has this id"}},
+    responses=problems(404),  # 404: no order has this id
 )
 def read_order(session: SessionDep, order_id: Annotated[int, Path(ge=1, le=2_147_483_647)]) -> Any:
     # Order ids are PostgreSQL integers: anything outside them is no order (a 422), never
