@@ -73,6 +73,34 @@ def test_cut_and_restore(proxied, run_redis):
     assert not keyspace(direct)["new"].expires
 
 
+def test_unreachable_link_leaves_connect_waiting_until_restored(proxied):
+    """Unreachable: no connection is accepted, so only a connect timeout ends the wait
+    (the socket timeout alone never fires); a pooled connection is cut; after restore
+    the same client connects again."""
+    import socket
+    import time
+
+    service_url, control = proxied
+    link = RedisLink(control)
+    svc = client(service_url, timeout=5)
+    svc.set("k", "v", ex=30)
+    port = int(service_url.rsplit(":", 1)[1].split("/")[0])
+    link.cut("unreachable")
+    assert link.status()["state"] == "unreachable"
+    for _ in range(3):  # every new connection: its SYN finds the accept queue full
+        t0 = time.monotonic()
+        with pytest.raises(TimeoutError):
+            socket.create_connection(("127.0.0.1", port), timeout=0.4)
+        assert time.monotonic() - t0 >= 0.35, "connect() waited for its own timeout"
+    fast = redis.Redis.from_url(service_url, socket_timeout=5, socket_connect_timeout=0.3)
+    t0 = time.monotonic()
+    with pytest.raises(redis.TimeoutError):
+        fast.get("k")
+    assert time.monotonic() - t0 < 3, "the connect timeout, not the socket timeout, ended it"
+    link.restore()
+    assert svc.get("k") == b"v", "the client connects again once the link is back"
+
+
 def test_delay_slows_every_round_trip_until_restored(proxied):
     import time
 

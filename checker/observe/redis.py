@@ -79,7 +79,9 @@ class RedisLink:
 
     def cut(self, mode: str = "refuse") -> None:
         """Redis is gone for the service: ``refuse`` closes every connection (a stopped
-        server), ``hang`` accepts and never answers (a frozen one)."""
+        server), ``hang`` accepts and never answers (a frozen one), ``unreachable``
+        never accepts: a new connection waits in ``connect()`` (a host off the network,
+        a firewall dropping packets), so only a connect timeout gets the service out."""
         httpx.post(self.url + "/down", json={"mode": mode}, timeout=5).raise_for_status()
 
     def restore(self) -> None:

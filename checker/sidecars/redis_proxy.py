@@ -14,7 +14,11 @@ external, docker), and is as real as an outage gets for the client: while the li
 ``down``, open connections are closed and new ones are accepted and closed at once (the
 redis client raises ``ConnectionError``, as with a server that went away); in ``hang``
 mode they are accepted and never answered (the client waits for its own timeout, as
-with a server that froze). The checks' own ``redis`` fixture connects directly, so they
+with a server that froze); in ``unreachable`` mode they are never even accepted: the
+proxy stops accepting and keeps the kernel's accept queue full, so a client's SYN is
+dropped and its ``connect()`` waits for the client's own connect timeout, as with a host
+that went off the network or a firewall that drops packets (without a connect timeout,
+that is the operating system's: about two minutes). The checks' own ``redis`` fixture connects directly, so they
 still observe Redis during an outage.
 
 The link can also be slow: ``POST /delay`` (``{"ms": 20}``) holds every chunk the
@@ -25,7 +29,8 @@ the RESP protocol of the service's side, so a check can explain a failure ("GET,
 SET: not one atomic step") but should never decide one from the record alone.
 
 Control API (JSON): ``GET /status`` (``{"state", "connections", "accepted",
-"delay_ms", "recording"}``), ``POST /down`` (``{"mode": "refuse" | "hang"}``), ``POST
+"delay_ms", "recording"}``), ``POST /down`` (``{"mode": "refuse" | "hang" |
+"unreachable"}``), ``POST
 /up``, ``POST /delay`` (``{"ms": 20}``), ``POST /record`` (``{"on": true}``: clears and
 starts), ``GET /commands`` (``[{"at", "conn", "args"}]``, arguments cut at 100 bytes).
 """
@@ -61,6 +66,9 @@ class Proxy:
         self.conns: set[socket.socket] = set()
         self.accepted = 0
         self.listener = socket.create_server(("127.0.0.1", 0))
+        self.reachable = threading.Event()  # cleared while the link is unreachable
+        self.reachable.set()
+        self.fillers: list[socket.socket] = []  # what keeps the accept queue full
         self.delay_s = 0.0
         self.recording = False
         self.commands: list[dict[str, Any]] = []
@@ -84,6 +92,12 @@ class Proxy:
             with self.lock:
                 self.accepted += 1
                 state = self.state
+            if state == "unreachable":
+                # Accept no more while unreachable: this connection (the one that woke
+                # the loop, or one that slipped in) is held; the queue stays full.
+                self._track(client)
+                self.reachable.wait()
+                continue
             if state == "refuse":
                 _close(client)
             elif state == "hang":
@@ -135,10 +149,39 @@ class Proxy:
         with self.lock:
             if state == self.state:
                 return
-            self.state = state
+            was, self.state = self.state, state
             doomed, self.conns = self.conns, set()
         for s in doomed:
             _close(s)
+        if state == "unreachable":
+            self._fill_accept_queue()
+        elif was == "unreachable":
+            self._drain_accept_queue()
+
+    def _fill_accept_queue(self) -> None:
+        """Stop accepting and leave the kernel's accept queue full: a backlog of 0 holds
+        one connection, and a SYN that finds the queue full is dropped (Linux's
+        ``sk_acceptq_is_full``), so new clients wait in ``connect()``. The first
+        connection wakes the accept loop, which parks on it; the second fills the queue."""
+        self.reachable.clear()
+        self.listener.listen(0)
+        for _ in range(2):
+            filler = socket.create_connection(("127.0.0.1", self.port), timeout=2)
+            self.fillers.append(filler)
+            deadline = time.monotonic() + 2
+            while self.accepted_since_fill() < 1 and time.monotonic() < deadline:
+                time.sleep(0.005)
+
+    def accepted_since_fill(self) -> int:
+        with self.lock:
+            return len(self.conns)
+
+    def _drain_accept_queue(self) -> None:
+        fillers, self.fillers = self.fillers, []
+        for s in fillers:
+            _close(s)
+        self.listener.listen(socket.SOMAXCONN)
+        self.reachable.set()
 
     def status(self) -> dict[str, Any]:
         with self.lock:
@@ -239,8 +282,8 @@ def _control(proxy: Proxy) -> type[ControlHandler]:
             body = self.json_body()
             if self.path == "/down":
                 mode = body.get("mode", "refuse")
-                if mode not in ("refuse", "hang"):
-                    self.send(400, {"title": "mode must be 'refuse' or 'hang'"})
+                if mode not in ("refuse", "hang", "unreachable"):
+                    self.send(400, {"title": "mode must be 'refuse', 'hang' or 'unreachable'"})
                     return
                 proxy.set_state(mode)
                 print(f"{time.strftime('%H:%M:%S')} link down ({mode})", flush=True)
