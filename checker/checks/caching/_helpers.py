@@ -76,6 +76,27 @@ def clear_cache(redis) -> int:
     return len(keys)
 
 
+def expire_entry(redis, answer) -> list[str]:
+    """Delete the cache entries that hold ``answer`` (a page's JSON, as a string value)
+    and nothing else: what the entry's TTL running out does, while a lock the service
+    took and never released stays. The keys deleted; none if the service stores its
+    entries some other way (then nothing is judged from it)."""
+    import json
+
+    gone = []
+    for name, key in cache_keys(redis).items():
+        if key.type != "string":
+            continue
+        try:
+            if json.loads(redis.get(name) or "null") == answer:
+                gone.append(name)
+        except (ValueError, UnicodeDecodeError):
+            continue
+    if gone:
+        redis.delete(*gone)
+    return gone
+
+
 def timed_get(http, path: str, headers: dict | None = None):
     t0 = time.perf_counter()
     r = http.get(path, headers=headers or {})
