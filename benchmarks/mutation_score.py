@@ -22,8 +22,11 @@ What only documents the API (a route's ``responses=``, ``openapi_extra=``,
 ``DOC_NAMES``) is not mutated: no check of behaviour can see it (tests/test_schemathesis.py
 does). Survivors are printed with their place and operator; the ones judged equivalent (no
 behaviour the task asks for changes) are listed in ``EQUIVALENT`` with the reason, and
-left out of the score. ``--max-mutants`` draws that many (seeded: ``--seed``), so a
-bounded run is still spread over every file.
+left out of the score. Survivors that do change what the task cares about, but that no
+check can see without a fault it cannot inject or a timing it cannot trust, are listed in
+``KNOWN_SURVIVORS``: they still count as survivors, printed with the reason.
+``--max-mutants`` draws that many (seeded: ``--seed``), so a bounded run is still spread
+over every file.
 """
 
 from __future__ import annotations
@@ -169,6 +172,11 @@ EQUIVALENT: dict[tuple[str, str, int, str], str] = {
     # n-plus-one
     ("n-plus-one", "app/crud.py", 47, "drop"): "a page without books asks for the ratings of "
     "none: one statement more, still at most 3, the same answer",
+    ("caching", "app/core/cache.py", 31, "kwarg:retry"): "redis-py 8.2's default Retry adds "
+    "no time on a refused, frozen or unreachable Redis (measured: the same 0.0 / 0.25 / "
+    "0.29 s to give up as with Retry(NoBackoff(), 0))",
+    ("caching", "app/core/cache.py", 39, "const"): "followers wait up to 6 s for a leader "
+    "instead of 3: the README sets no bound, and a leader takes milliseconds",
     ("caching", "app/core/cache.py", 35, "const"): "one immediate retry of a Redis call: the "
     "same answers, still well within the outage bound",
     ("caching", "app/core/cache.py", 53, "drop"): "a hit falls through to the leader's "
@@ -193,6 +201,30 @@ EQUIVALENT: dict[tuple[str, str, int, str], str] = {
     "the 3 endpoints the task asks for (list, book, order)",
     ("idempotency", "app/api/routes/payments.py", 54, "kwarg:detail"): "the 422's detail "
     "text only (the status and problem+json shape stay)",
+}
+
+
+#: Mutants that change behaviour the task cares about, but that no check can see without
+#: a fault it cannot inject or a timing it cannot trust: they count as survivors (the
+#: score is not flattered), and are printed with why they are still alive.
+KNOWN_SURVIVORS: dict[tuple[str, str, int, str], str] = {
+    ("caching", "app/core/cache.py", 49, "fstring:key"): "one lock for every "
+    "key: other keys wait for /stats's leader; the bonus asks single flight of /stats "
+    "alone, and a valid fix that single-flights only /stats computes other keys per "
+    "request too, so no count tells them apart, only timing",
+    ("caching", "app/core/cache.py", 55, "kwarg:px"): "a lock without a TTL "
+    "matters only when its leader dies mid-computation; no check kills the service",
+    ("caching", "app/core/cache.py", 58, "drop"): "the leader's second read "
+    "saves a computation only when another leader stored the entry between this "
+    "request's miss and its lock, a window of microseconds no gate can hold open",
+    ("caching", "app/core/cache.py", 60, "drop"): "the leader's second-read branch: the "
+    "same microsecond window as line 58",
+    ("caching", "app/core/cache.py", 61, "drop"): "the leader's second-read branch: the "
+    "same microsecond window as line 58",
+    ("caching", "app/core/cache.py", 65, "drop"): "a follower polls Redis without pausing: "
+    "the same answers; its command rate is capped by the service's and the proxy's CPU "
+    "(2 cores, 30 requests), so it is only a few times a 20 ms poll's (estimated, not "
+    "measured): too close for a verdict that must never flip",
 }
 
 _COMPARE = {
@@ -416,7 +448,8 @@ def main() -> int:
                     verdict = f"survived, equivalent: {eq}"
                 else:
                     survived += 1
-                    verdict = "SURVIVED"
+                    known = KNOWN_SURVIVORS.get((lab.id, *m.key))
+                    verdict = f"SURVIVED (known: {known})" if known else "SURVIVED"
                 print(f"   {m.file}:{m.line} {m.operator}: {m.shown}\n"
                       f"      {verdict} ({time.monotonic() - t0:.0f} s)", flush=True)  # fmt: skip
             scores.append((lab.id, len(mutants), killed, survived, equivalent))
