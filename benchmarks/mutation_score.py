@@ -107,6 +107,9 @@ EQUIVALENT: dict[tuple[str, str, int, str], str] = {
     ("crud", "app/crud.py", 47, "drop"): "attributes expired by the commit reload when read",
     # auth
     ("auth", "app/api/deps.py", 23, "kwarg:detail"): "a 401's detail text only",
+    ("auth", "app/models.py", 32, "kwarg:sa_type"): "SQLModel 0.0.50 maps a datetime field "
+    "to a timezone-aware column by itself (UTCDateTime): the same TIMESTAMP WITH TIME ZONE "
+    "(compiled DDL compared)",
     ("auth", "app/api/routes/auth.py", 38, "kwarg:response_model"): "the route returns a "
     "TokenPair already",
     **{
