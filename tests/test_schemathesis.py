@@ -55,8 +55,33 @@ CHECK = textwrap.dedent(
     import pytest
 
 
+    def _dangling(doc):
+        """Every local $ref of the document that points nowhere (a `#/$defs/...` of
+        pydantic's, embedded in a response, points at the document's root)."""
+        found, stack = [], [doc]
+        while stack:
+            node = stack.pop()
+            if isinstance(node, dict):
+                ref = node.get("$ref")
+                if isinstance(ref, str) and ref.startswith("#/"):
+                    target = doc
+                    for part in ref[2:].split("/"):
+                        part = part.replace("~1", "/").replace("~0", "~")
+                        target = target.get(part) if isinstance(target, dict) else None
+                    if target is None:
+                        found.append(ref)
+                stack.extend(node.values())
+            elif isinstance(node, list):
+                stack.extend(node)
+        return sorted(set(found))
+
+
     @pytest.mark.check("schemathesis")
     def test_schemathesis(base_url):
+        import httpx
+
+        dangling = _dangling(httpx.get(base_url + "/openapi.json", timeout=10).json())
+        assert not dangling, f"/openapi.json has references to nothing: {{dangling}}"
         st = Path(sys.executable).with_name("st")
         headers = [h for value in HEADERS for h in ("--header", value)]
         cmd = [
