@@ -4,7 +4,8 @@ The walk: the checker pages through /v2/books while it deletes books the walk al
 showed and puts new ones in, some into the id gaps it just made (behind the cursor).
 A cursor that counts positions skips a book after each delete and repeats one after
 each insert behind it; a keyset cursor does neither. Only books present during the
-whole walk are judged.
+whole walk are judged. Pages alternate between the service's two copies: a cursor
+kept in one process's memory is not a cursor.
 """
 
 import base64
@@ -26,8 +27,8 @@ def _insert(db, title: str, book_id: int | None = None) -> int:
     return db.execute(sql, [book_id, title]).fetchone()[0]
 
 
-def _page(http, path: str) -> dict:
-    r = http.get(path)
+def _page(http, path: str, base_url: str | None = None) -> dict:
+    r = http.get(f"{base_url}{path}" if base_url else path)
     expect(r.status_code == 200, "walk-broken", f"GET {path} answered {said(r)} ({shown(r)}); expected 200")
     body = r.json()
     expect(isinstance(body.get("items"), list) and "next_cursor" in body, "walk-broken",
@@ -36,7 +37,7 @@ def _page(http, path: str) -> dict:
 
 
 @pytest.mark.check("v2_cursor_walk")
-def test_walk_while_books_come_and_go(http, db, rng):
+def test_walk_while_books_come_and_go(http, db, rng, base_urls):
     limit = rng.randint(4, 7)
     own = [_insert(db, f"Walk {rng.randint(1, 10**6)} #{i}") for i in range(limit * 5)]
     start = {row[0] for row in db.execute("SELECT id FROM books")}
@@ -60,7 +61,8 @@ def test_walk_while_books_come_and_go(http, db, rng):
             deleted.add(victim)
             gaps.append(victim)
         _insert(db, "Walk new")  # and one after everything
-        body = _page(http, f"/v2/books?limit={limit}&cursor={cursor}")
+        # Each page from the other copy of the service: a cursor is the client's to keep.
+        body = _page(http, f"/v2/books?limit={limit}&cursor={cursor}", base_urls[turn % len(base_urls)])
     else:
         fail("walk-broken", f"Walking /v2/books?limit={limit} did not end after 500 pages")
     throughout = start - deleted

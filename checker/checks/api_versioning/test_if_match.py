@@ -3,7 +3,8 @@
 The gate: the checker holds the book's row lock (`SELECT ... FOR UPDATE`) until both
 PATCHes wait behind it, then lets them go together. A service that compares the ETag
 in Python, then writes unconditionally, has let both pass the comparison by then: both
-answer 200 and the second silently overwrites the first, on every run.
+answer 200 and the second silently overwrites the first, on every run. The two go to
+the service's two copies: a lock inside one process does not serialise them.
 """
 
 from concurrent.futures import ThreadPoolExecutor
@@ -23,7 +24,7 @@ def _patch(base_url: str, path: str, body: dict, headers: dict) -> httpx.Respons
 
 
 @pytest.mark.check("if_match_race")
-def test_same_if_match_twice_at_once(http, base_url, locks, rng):
+def test_same_if_match_twice_at_once(http, base_urls, locks, rng):
     for _ in range(2):
         book = create_v2(http, v2_book(rng))
         path = f"/v2/books/{book['id']}"
@@ -31,7 +32,11 @@ def test_same_if_match_twice_at_once(http, base_url, locks, rng):
         expect(bool(tag), "no-etag", f"GET {path} answered without an ETag; expected one")
         titles = [f"Edit {rng.randint(10_000, 99_999)} A", f"Edit {rng.randint(10_000, 99_999)} B"]
         with ThreadPoolExecutor(2) as pool, locks.gate(GATE, [book["id"]], waiters=2) as gate:
-            futures = [pool.submit(_patch, base_url, path, {"title": t}, {"If-Match": tag}) for t in titles]
+            urls = [base_urls[0], base_urls[-1]]  # one to each copy of the service
+            futures = [
+                pool.submit(_patch, url, path, {"title": t}, {"If-Match": tag})
+                for url, t in zip(urls, titles, strict=True)
+            ]
             waited = gate.release()
         answers = [f.result() for f in futures]
         statuses = sorted(a.status_code for a in answers)

@@ -7,6 +7,16 @@ from _helpers import create_v2, said, shown, v2_book
 from checker.verdict import expect
 
 
+def _number(value) -> float:
+    """v1's price as a number (its JSON type is the replay's business, not this check's)."""
+    if isinstance(value, dict):
+        value = value.get("amount")
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        return float("nan")
+
+
 @pytest.mark.check("v1_patch_keeps_v2_fields")
 def test_v1_patch_keeps_v2_fields(http, rng):
     patches = [
@@ -23,7 +33,7 @@ def test_v1_patch_keeps_v2_fields(http, rng):
         expect(v1.status_code == 200, "unreadable", f"GET {path} of a book made through v2 answered {said(v1)}; expected 200")
         got = v1.json()
         expect(got.get("title") == body["title"] and str(got.get("author", "")).startswith(body["authors"][0])
-               and isinstance(got.get("price"), (int, float)) and abs(got["price"] - float(body["price"]["amount"])) < 0.005,
+               and abs(_number(got.get("price")) - float(body["price"]["amount"])) < 0.005,
                "v1-reads-wrong",
                f"GET {path} of a book made through v2 as {body} answered {shown(v1)}; expected its title, its first author and price {float(body['price']['amount'])}")  # fmt: skip
         r = http.patch(path, json=patch)

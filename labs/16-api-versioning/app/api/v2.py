@@ -94,11 +94,11 @@ def list_books(
     limit: Annotated[int, Query(ge=1, le=50)] = 20,
     cursor: Annotated[str | None, Query(max_length=500)] = None,
 ) -> BookV2Page:
-    after = cursors.decode(cursor) if cursor else 0
-    books = services.after(session, after, limit + 1)
+    offset = cursors.decode(cursor) if cursor else 0
+    books = services.window(session, offset, limit + 1)
     more = len(books) > limit
     books = books[:limit]
-    next_cursor = cursors.encode(books[-1].id) if more else None  # type: ignore[arg-type]
+    next_cursor = cursors.encode(offset + limit) if more else None
     return BookV2Page(items=[to_v2(b) for b in books], next_cursor=next_cursor)
 
 
