@@ -85,7 +85,7 @@ def v1_changes(book: Book, patch: BookV1Update) -> dict[str, Any]:
     # TODO: v2 users say a book edited in the mobile app (v1) lost its subtitle, its
     # co-authors and its currency.
     current = to_v1(book).model_dump()
-    current.update(patch.model_dump(exclude_unset=True))
+    current.update(patch.model_dump(exclude_unset=True, exclude_none=True))
     return {
         "title": current["title"],
         "subtitle": None,

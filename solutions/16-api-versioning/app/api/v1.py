@@ -68,9 +68,10 @@ def to_v1(book: Book) -> BookV1:
 
 
 def v1_changes(book: Book, patch: BookV1Update) -> dict[str, Any]:
-    """Row fields for a v1 PATCH: only what the client sent. What v1 can't see (the
-    subtitle, the other authors, the currency) stays as it is."""
-    sent = patch.model_dump(exclude_unset=True)
+    """Row fields for a v1 PATCH: only what the client sent (null means unchanged:
+    v1's fields can't be emptied). What v1 can't see (the subtitle, the other
+    authors, the currency) stays as it is."""
+    sent = patch.model_dump(exclude_unset=True, exclude_none=True)
     changes: dict[str, Any] = {}
     if "title" in sent:
         changes["title"] = sent["title"]
