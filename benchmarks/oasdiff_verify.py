@@ -11,6 +11,11 @@ touch v1's contract; side by side, our differ's verdict and an external differ's
       mkdir -p /tmp/oasverify && cd /tmp/oasverify && npm install openapi-diff@0.24.1
       python benchmarks/oasdiff_verify.py --openapi-diff /tmp/oasverify/node_modules/.bin/openapi-diff
 
+  openapi-diff's schema engine (json-schema-diff) does not support `enum` or `const`
+  (its KEYWORDS.md), nor OpenAPI's `nullable`: it can't see a narrowed enum or a field
+  that became nullable, two of the rules ours applies; the script says so beside each
+  such disagreement.
+
   openapi-diff reads OpenAPI 3.0 only, so each document is first rewritten from
   FastAPI's 3.1 to 3.0 (`anyOf [X, {type: null}]` -> X + `nullable`, `examples` ->
   `example`, `const` -> `enum`, numeric exclusive bounds -> boolean ones): syntax only.
@@ -102,6 +107,8 @@ def openapi_diff(tool: str, base: Path, rev: Path, tmp: Path) -> str:
         doc["openapi"] = "3.0.3"
         dst.write_text(json.dumps(doc))
     p = subprocess.run([tool, str(b30), str(r30)], capture_output=True, text=True)
+    if "No changes found" in p.stdout:
+        return "no breaking change"
     try:
         start = p.stdout.index("{")
         result = json.loads(p.stdout[start:])
@@ -164,8 +171,12 @@ def main() -> int:
                 continue
             compared += 1
             if (says == "no breaking change") != (not ours):
-                agree = False
-                print("   ^ DISAGREES with ours")
+                blind = tool == "openapi-diff" and all("enum" in c or "null" in c for c in ours)
+                if blind:
+                    print("   ^ differs: openapi-diff ignores enum and nullable (a known limit)")
+                else:
+                    agree = False
+                    print("   ^ DISAGREES with ours")
     print(f"\n{compared} external verdicts compared: " + ("all agree with ours" if agree else "some disagree (see above)"))
     return 0 if agree else 1
 
