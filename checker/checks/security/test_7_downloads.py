@@ -22,11 +22,11 @@ def test_downloads_stay_in_folder(base_url, workspace, rng):
     try:
         inside = f"ebooks/{word(rng)}.txt"
         plant(base / inside, f"an e-book {secrets.token_hex(8)}")
-        up = f"canary-{word(rng)}.txt"
-        up_secret = f"CANARY-{secrets.token_hex(12)}"
+        up = f"{word(rng)}.txt"
+        up_secret = f"secret {secrets.token_hex(12)}"
         plant(code / up, up_secret)
-        private = f"canary-{word(rng)}.txt"
-        private_secret = f"CANARY-{secrets.token_hex(12)}"
+        private = f"{word(rng)}.{rng.choice(['txt', 'csv', 'pdf'])}"
+        private_secret = f"staff only {secrets.token_hex(12)}"
         plant(code / "files_private" / private, private_secret)
         absolute = str((code / "files_private" / private).resolve())
 
@@ -40,6 +40,7 @@ def test_downloads_stay_in_folder(base_url, workspace, rng):
             f"../files_private/{private}", f"....//files_private/{private}",
             f"..%2ffiles_private%2f{private}", f"%2e%2e/files_private/{private}",
             f"/{absolute.lstrip('/')}", quote(absolute, safe=""),
+            f"/{str((code / up).resolve()).lstrip('/')}", quote(str((code / up).resolve()), safe=""),
         ]  # fmt: skip
         for name in names:
             status, body = raw_get(base_url, f"/downloads/{name}")

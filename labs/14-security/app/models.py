@@ -28,8 +28,8 @@ class BookPublic(BookBase):
 
 
 class UserBase(SQLModel):
-    display_name: str = Field(default="", max_length=80, pattern=NO_NUL)
-    bio: str = Field(default="", max_length=500, pattern=NO_NUL)
+    display_name: str = Field(default="", max_length=80, regex=NO_NUL)
+    bio: str = Field(default="", max_length=500, regex=NO_NUL)
     is_admin: bool = False
     role: str = "customer"
     wallet_balance_cents: int = 0
@@ -66,8 +66,8 @@ class UserSession(SQLModel, table=True):
 
 
 class LoginIn(SQLModel):
-    email: str = Field(max_length=254, pattern=NO_NUL)
-    password: str = Field(max_length=200, pattern=NO_NUL)
+    email: str = Field(max_length=254, regex=NO_NUL)
+    password: str = Field(max_length=200, regex=NO_NUL)
 
 
 class OrderItemBase(SQLModel):
@@ -121,7 +121,7 @@ class Cover(SQLModel, table=True):
 
 
 class CoverIn(SQLModel):
-    url: str = Field(max_length=2000, pattern=NO_NUL)
+    url: str = Field(max_length=2000, regex=NO_NUL)
 
 
 class CoverPublic(SQLModel):

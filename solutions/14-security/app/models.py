@@ -28,8 +28,8 @@ class BookPublic(BookBase):
 
 
 class UserBase(SQLModel):
-    display_name: str = Field(default="", max_length=80, pattern=NO_NUL)
-    bio: str = Field(default="", max_length=500, pattern=NO_NUL)
+    display_name: str = Field(default="", max_length=80, regex=NO_NUL)
+    bio: str = Field(default="", max_length=500, regex=NO_NUL)
     is_admin: bool = False
     role: str = "customer"
     wallet_balance_cents: int = 0
@@ -54,8 +54,8 @@ class UserUpdate(SQLModel):
     (an unknown field is ignored), so is_admin, role, the balance and the verified flag
     stay the server's to set (OWASP API3:2023)."""
 
-    display_name: str | None = Field(default=None, max_length=80, pattern=NO_NUL)
-    bio: str | None = Field(default=None, max_length=500, pattern=NO_NUL)
+    display_name: str | None = Field(default=None, max_length=80, regex=NO_NUL)
+    bio: str | None = Field(default=None, max_length=500, regex=NO_NUL)
 
 
 class UserSession(SQLModel, table=True):
@@ -69,8 +69,8 @@ class UserSession(SQLModel, table=True):
 
 
 class LoginIn(SQLModel):
-    email: str = Field(max_length=254, pattern=NO_NUL)
-    password: str = Field(max_length=200, pattern=NO_NUL)
+    email: str = Field(max_length=254, regex=NO_NUL)
+    password: str = Field(max_length=200, regex=NO_NUL)
 
 
 class OrderItemBase(SQLModel):
@@ -129,7 +129,7 @@ class Cover(SQLModel, table=True):
 
 
 class CoverIn(SQLModel):
-    url: str = Field(max_length=2000, pattern=NO_NUL)
+    url: str = Field(max_length=2000, regex=NO_NUL)
 
 
 class CoverPublic(SQLModel):
