@@ -12,7 +12,10 @@ def test_shop_works(http, db, rng):
     needle = title.split()[1].lower()
     r = http.get("/books/search", params={"q": needle})
     if r.status_code != 200:
-        fail("search-error", f"GET /books/search?q={needle} answered {said(r)} {shown(r)}; expected 200.")
+        fail(
+            "search-error",
+            f"GET /books/search?q={needle} answered {said(r)} {shown(r)}; expected 200.",
+        )
     if [b.get("id") for b in r.json()] != [book]:
         fail("search-missed", f"GET /books/search?q={needle} answered {shown(r)}; expected only "
                               f"the book just added, {title!r} (id {book}).")  # fmt: skip

@@ -37,8 +37,14 @@ def test_cors_storefront_only(http, db, rng):
                                    "a cache never gives one origin's answer to another.")  # fmt: skip
     for origin in [*ALWAYS, *rng.sample(MORE, 3)]:
         for what, answer in (
-            ("GET /me with the session cookie", http.get("/me", headers={"Origin": origin, **cookie})),
-            ("GET /books/search", http.get("/books/search", headers={"Origin": origin, **auth(token)})),
+            (
+                "GET /me with the session cookie",
+                http.get("/me", headers={"Origin": origin, **cookie}),
+            ),
+            (
+                "GET /books/search",
+                http.get("/books/search", headers={"Origin": origin, **auth(token)}),
+            ),
             ("A preflight for PATCH /me", _preflight(http, origin)),
         ):
             acao = answer.headers.get("access-control-allow-origin")

@@ -66,7 +66,9 @@ def test_cover_fetch_no_ssrf(http, db, rng, base_url, sinks, receivers):
     def post(target: str) -> tuple[str, int | None]:
         with httpx.Client(base_url=base_url, timeout=8) as client:
             try:
-                got = client.post(f"/books/{probed}/cover", json={"url": target}, headers=auth(token))
+                got = client.post(
+                    f"/books/{probed}/cover", json={"url": target}, headers=auth(token)
+                )
             except httpx.TimeoutException:
                 return target, None
             return target, got.status_code

@@ -46,7 +46,11 @@ def test_downloads_stay_in_folder(base_url, workspace, rng):
             status, body = raw_get(base_url, f"/downloads/{name}")
             text = body.decode(errors="replace")
             if up_secret in text or private_secret in text:
-                where = "the files_private/ folder beside it" if private_secret in text else "its parent folder"
+                where = (
+                    "the files_private/ folder beside it"
+                    if private_secret in text
+                    else "its parent folder"
+                )
                 fail("escaped", f"GET /downloads/{name} answered {status} with a file from "
                                 f"{where}; expected 404: only files inside the downloads folder "
                                 "are served.")  # fmt: skip

@@ -42,14 +42,21 @@ def test_security_headers_everywhere(http, db, rng):
         ("PATCH /me without a session (401)", http.patch("/me", json={"bio": "x"}), False),
         ("GET /me", http.get("/me", headers=auth(token)), True),
         ("PATCH /me", http.patch("/me", json={"bio": word(rng)}, headers=auth(token)), True),
-        ("POST /orders", http.post("/orders", json={"items": [{"book_id": book}]},
-                                   headers=auth(token)), True),  # fmt: skip
+        (
+            "POST /orders",
+            http.post("/orders", json={"items": [{"book_id": book}]}, headers=auth(token)),
+            True,
+        ),  # fmt: skip
     ]
     rng.shuffle(probes)
     for what, r, signed_in in probes:
         gaps = _missing(r, signed_in=signed_in)
         if gaps:
-            kind = "cacheable-private" if all(g.startswith("Cache-Control") for g in gaps) else "missing-header"
+            kind = (
+                "cacheable-private"
+                if all(g.startswith("Cache-Control") for g in gaps)
+                else "missing-header"
+            )
             fail(kind, f"{what} answered {said(r)} without {'; '.join(gaps)}; expected these "
                        "headers on every answer.")  # fmt: skip
         if r.status_code >= 400 and any(leak in r.text for leak in LEAKS):

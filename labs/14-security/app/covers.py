@@ -33,7 +33,9 @@ def fetch_cover(url: str) -> tuple[bytes, str]:
     try:
         response = httpx.get(url, follow_redirects=True, timeout=3)
     except httpx.HTTPError as exc:
-        raise HTTPException(502, detail=f"The cover host did not answer: {type(exc).__name__}.") from None
+        raise HTTPException(
+            502, detail=f"The cover host did not answer: {type(exc).__name__}."
+        ) from None
     if response.status_code != 200:
         raise HTTPException(502, detail=f"The cover host answered {response.status_code}.")
     # TODO (bonus): a 50 MB "cover", or a web page named cover.jpg, is stored as it is.

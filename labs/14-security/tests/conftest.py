@@ -34,6 +34,8 @@ def client() -> Iterator[TestClient]:
 
 @pytest.fixture
 def token(client) -> str:
-    r = client.post("/login", json={"email": "reader@folio.test", "password": "correct horse battery"})
+    r = client.post(
+        "/login", json={"email": "reader@folio.test", "password": "correct horse battery"}
+    )
     assert r.status_code == 200
     return r.json()["token"]

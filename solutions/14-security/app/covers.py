@@ -67,7 +67,9 @@ def fetch_cover(url: str) -> tuple[bytes, str]:
                 if len(data) > MAX_BYTES:
                     raise HTTPException(413, detail="A cover is at most 5 MB.")
     except httpx.HTTPError as exc:
-        raise HTTPException(502, detail=f"The cover host did not answer: {type(exc).__name__}.") from None
+        raise HTTPException(
+            502, detail=f"The cover host did not answer: {type(exc).__name__}."
+        ) from None
     content_type = image_type(bytes(data))
     if content_type is None:
         raise HTTPException(415, detail="A cover must be a PNG, JPEG or WebP image.")

@@ -52,7 +52,9 @@ def get_book(book_id: BookId, session: SessionDep) -> Book:
     response_model=CoverPublic,
     responses=problems(401, 403, 404, 413, 415, 502),
 )
-def set_cover(book_id: BookId, cover_in: CoverIn, session: SessionDep, admin: CurrentAdmin) -> Cover:
+def set_cover(
+    book_id: BookId, cover_in: CoverIn, session: SessionDep, admin: CurrentAdmin
+) -> Cover:
     """Staff only: fetch the image at `url` (on the cover host) and make it the book's cover."""
     if session.get(Book, book_id) is None:
         raise HTTPException(404, detail=f"No book with id {book_id}.")
@@ -73,8 +75,10 @@ def set_cover(book_id: BookId, cover_in: CoverIn, session: SessionDep, admin: Cu
 @router.get(
     "/books/{book_id}/cover",
     response_class=Response,
-    responses={200: {"content": {"image/png": {}, "image/jpeg": {}, "image/webp": {}}},
-               **problems(404)},  # fmt: skip
+    responses={
+        200: {"content": {"image/png": {}, "image/jpeg": {}, "image/webp": {}}},
+        **problems(404),
+    },
 )
 def get_cover(book_id: BookId, session: SessionDep) -> Response:
     cover = session.get(Cover, book_id)

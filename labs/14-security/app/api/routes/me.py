@@ -30,7 +30,9 @@ def read_me(user: CurrentUser, response: Response) -> User:
 
 
 @router.patch("/me", response_model=UserPublic, responses=problems(401))
-def update_me(user_in: UserUpdate, user: CurrentUser, session: SessionDep, response: Response) -> User:
+def update_me(
+    user_in: UserUpdate, user: CurrentUser, session: SessionDep, response: Response
+) -> User:
     """Change your display name or bio."""
     user.sqlmodel_update(user_in.model_dump(exclude_unset=True))
     session.add(user)
