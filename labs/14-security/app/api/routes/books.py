@@ -21,7 +21,7 @@ def search_books(
     session: SessionDep,
     response: Response,
     q: Annotated[str, Query(max_length=100, pattern=NO_NUL)] = "",
-    sort: Annotated[str, Query(max_length=40)] = "title",
+    sort: Annotated[str, Query(max_length=100)] = "title",
 ) -> list[dict]:
     """Books whose title contains `q` (any case), at most 50."""
     column = sort.removeprefix("-")
