@@ -60,7 +60,7 @@ SCENARIOS = ROOT / "tests" / "scenarios"
 JOBS = int(os.environ.get("LAB_SELFCHECK_JOBS", "2"))
 #: Labs whose checks judge behaviour only (no timing ratio): their cases may share the
 #: two cores. A lab that compares speeds or waits on timers stays out.
-PARALLEL_LABS = {"crud", "auth", "n-plus-one", "idempotency", "api-versioning"}
+PARALLEL_LABS = {"crud", "auth", "n-plus-one", "idempotency", "api-versioning", "security"}
 
 pytestmark = pytest.mark.slow
 

@@ -214,6 +214,14 @@ def test_retry_after_redirect_and_chosen_bytes(sink):
     assert [c["outcome"] for c in sink.calls()] == ["error", "redirect", "respond"]
 
 
+def test_respond_repeat_sends_a_huge_body_from_a_small_order(sink):
+    chunk = b"\x89PNG\r\n\x1a\n" + bytes(1016)
+    sink.respond_next(chunk, content_type="image/png", repeat=3000)  # 3 MB
+    r = httpx.get(f"{sink.url}/huge.png")
+    assert r.status_code == 200 and int(r.headers["content-length"]) == 3000 * 1024
+    assert r.content == chunk * 3000
+
+
 def test_latency_and_raw_bodies_and_headers_are_kept(sink):
     import time
 

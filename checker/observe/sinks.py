@@ -117,11 +117,13 @@ class Sink:
                                "status": status})  # fmt: skip
 
     def respond_next(self, body: bytes | str, *, content_type: str, status: int = 200,
-                     n: int = 1, always: bool = False) -> None:  # fmt: skip
-        """The next ``n`` calls (or all, ``always``) answer these bytes, this type."""
+                     n: int = 1, always: bool = False, repeat: int = 1) -> None:  # fmt: skip
+        """The next ``n`` calls (or all, ``always``) answer these bytes, this type;
+        ``repeat`` sends the body that many times over (a huge answer, e.g. 50 MB, from
+        a small order: the control channel takes at most 1 MB)."""
         data = body.encode() if isinstance(body, str) else body
         self._control("fail", {"n": n, "always": always, "mode": "respond", "status": status,
-                               "content_type": content_type,
+                               "content_type": content_type, "repeat": repeat,
                                "body_b64": base64.b64encode(data).decode()})  # fmt: skip
 
     def set_latency(self, seconds: float) -> None:

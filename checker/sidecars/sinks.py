@@ -21,7 +21,7 @@ What a sink does with a call (any method, any path not under ``/_sink/``):
   holds the call until the checks release it (``release``, ``recover``), then answers
   like ``timeout``; ``redirect`` answers ``status`` (302) with a ``location``;
   ``respond`` answers chosen bytes (``body`` text or ``body_b64``) with a chosen
-  ``content_type`` and ``status``. An ``error`` may carry ``retry_after`` (seconds, sent
+  ``content_type`` and ``status`` (``repeat`` times over: a huge body). An ``error`` may carry ``retry_after`` (seconds, sent
   as ``Retry-After``). A fault with ``per_key`` = k is spent only by one of a key's first k
   calls (later calls of that key pass): N clients each failing k times, whatever the
   order their calls and retries interleave in. ``n`` faults are queued, or ``always`` until ``recover``;
@@ -229,12 +229,14 @@ class _Handler(ControlHandler):
             data = base64.b64decode(fault["body_b64"])
         else:
             data = str(fault.get("body") or "").encode()
+        repeat = max(1, int(fault.get("repeat") or 1))  # a huge body from a small order
         with contextlib.suppress(OSError):
             self.send_response(int(fault.get("status") or 200))
             self.send_header("Content-Type", str(fault.get("content_type") or "text/plain"))
-            self.send_header("Content-Length", str(len(data)))
+            self.send_header("Content-Length", str(len(data) * repeat))
             self.end_headers()
-            self.wfile.write(data)
+            for _ in range(repeat):
+                self.wfile.write(data)
 
     # -- the checks' control API -------------------------------------------------
     def _control(self, body: Any) -> None:

@@ -1,0 +1,61 @@
+"""Downloads never leave their folder (CWE-22)."""
+
+import secrets
+from urllib.parse import quote
+
+from _helpers import code_dir, raw_get, word
+
+from checker.verdict import fail
+
+
+def test_downloads_stay_in_folder(base_url, workspace, rng):
+    code = code_dir(workspace)
+    base = code / "files"
+    made = []
+
+    def plant(path, text):
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text)
+        path.chmod(0o644)
+        made.append(path)
+
+    try:
+        inside = f"ebooks/{word(rng)}.txt"
+        plant(base / inside, f"an e-book {secrets.token_hex(8)}")
+        up = f"{word(rng)}.txt"
+        up_secret = f"secret {secrets.token_hex(12)}"
+        plant(code / up, up_secret)
+        private = f"{word(rng)}.{rng.choice(['txt', 'csv', 'pdf'])}"
+        private_secret = f"staff only {secrets.token_hex(12)}"
+        plant(code / "files_private" / private, private_secret)
+        absolute = str((code / "files_private" / private).resolve())
+
+        status, body = raw_get(base_url, f"/downloads/{inside}")
+        if status != 200 or body.decode(errors="replace") != (base / inside).read_text():
+            fail("file-missing", f"GET /downloads/{inside} (a file in the downloads folder) "
+                                 f"answered {status}; expected 200 with its content.")  # fmt: skip
+        names = [
+            f"../{up}", f"..%2f{up}", f"%2e%2e/{up}", f"%2e%2e%2f{up}", f"....//{up}",
+            f"ebooks/../../{up}", f"ebooks/....//....//{up}", f"..%2F..%2F{code.name}/{up}",
+            f"../files_private/{private}", f"....//files_private/{private}",
+            f"..%2ffiles_private%2f{private}", f"%2e%2e/files_private/{private}",
+            f"/{absolute.lstrip('/')}", quote(absolute, safe=""),
+            f"/{str((code / up).resolve()).lstrip('/')}", quote(str((code / up).resolve()), safe=""),
+        ]  # fmt: skip
+        for name in names:
+            status, body = raw_get(base_url, f"/downloads/{name}")
+            text = body.decode(errors="replace")
+            if up_secret in text or private_secret in text:
+                where = (
+                    "the files_private/ folder beside it"
+                    if private_secret in text
+                    else "its parent folder"
+                )
+                fail("escaped", f"GET /downloads/{name} answered {status} with a file from "
+                                f"{where}; expected 404: only files inside the downloads folder "
+                                "are served.")  # fmt: skip
+            if status >= 500:
+                fail("server-error", f"GET /downloads/{name} answered {status}; expected 404.")
+    finally:
+        for path in made:
+            path.unlink(missing_ok=True)
