@@ -64,7 +64,9 @@ SCENARIOS = ["v1-author-became-nullable", "v1-format-enum-narrowed", "v1-served-
 
 def dump_spec(workdir: Path, out: Path) -> dict:
     env = {**os.environ, "DATABASE_URL": "postgresql://nobody@127.0.0.1:9/none"}
-    subprocess.run([sys.executable, "-c", DUMP, str(out), str(CHECKS)], cwd=workdir, env=env, check=True)
+    subprocess.run(
+        [sys.executable, "-c", DUMP, str(out), str(CHECKS)], cwd=workdir, env=env, check=True
+    )
     return json.loads(out.read_text())
 
 
@@ -117,21 +119,34 @@ def openapi_diff(tool: str, base: Path, rev: Path, tmp: Path) -> str:
     breaking = result.get("breakingDifferences") or []
     if not breaking:
         return "no breaking change"
-    what = sorted({f"{d.get('code')} {d.get('action')} @ {(d.get('destinationSpecEntityDetails') or d.get('sourceSpecEntityDetails') or [{}])[0].get('location', '')}" for d in breaking})
+    what = sorted(
+        {
+            f"{d.get('code')} {d.get('action')} @ {(d.get('destinationSpecEntityDetails') or d.get('sourceSpecEntityDetails') or [{}])[0].get('location', '')}"
+            for d in breaking
+        }
+    )
     return f"{len(breaking)} breaking: " + "; ".join(what[:4])
 
 
 def oasdiff(tool: str, base: Path, rev: Path) -> str:
-    p = subprocess.run([tool, "breaking", str(base), str(rev), "--format", "json"], capture_output=True, text=True)
+    p = subprocess.run(
+        [tool, "breaking", str(base), str(rev), "--format", "json"], capture_output=True, text=True
+    )
     if p.returncode not in (0, 1):
         return f"error: {p.stderr.strip()[:200]}"
     found = json.loads(p.stdout or "[]")
-    return "no breaking change" if not found else f"{len(found)} breaking: " + "; ".join(sorted({f.get('id', '?') for f in found})[:5])
+    return (
+        "no breaking change"
+        if not found
+        else f"{len(found)} breaking: " + "; ".join(sorted({f.get("id", "?") for f in found})[:5])
+    )
 
 
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--openapi-diff", default=os.environ.get("OPENAPI_DIFF") or shutil.which("openapi-diff"))
+    ap.add_argument(
+        "--openapi-diff", default=os.environ.get("OPENAPI_DIFF") or shutil.which("openapi-diff")
+    )
     ap.add_argument("--oasdiff", default=shutil.which("oasdiff"))
     args = ap.parse_args()
     lab = Catalog().get("api-versioning")
@@ -143,21 +158,29 @@ def main() -> int:
     cases.append(("starter", "breaking", lab.path))
     for bug in lab.bugs:
         want = "breaking" if "v1_openapi_compatible" in bug.checks else "none"
-        cases.append((f"bug {bug.id}", want, compose(lab, solution=True, mutations=bug.mutations).path))
+        cases.append(
+            (f"bug {bug.id}", want, compose(lab, solution=True, mutations=bug.mutations).path)
+        )
     for name in SCENARIOS:
-        spec = tomllib.loads((ROOT / "tests/scenarios/api-versioning" / name / "scenario.toml").read_text())
+        spec = tomllib.loads(
+            (ROOT / "tests/scenarios/api-versioning" / name / "scenario.toml").read_text()
+        )
         edits = [Mutation(e["file"], e["find"], e["replace"]) for e in spec.get("edits", [])]
         want = "breaking" if spec["expected"]["v1_openapi_compatible"] == "fail" else "none"
         if name == "canned-released-openapi":
             want = "none (the spec is doctored: only the replay sees the change)"
         cases.append((f"scenario {name}", want, compose(lab, solution=True, mutations=edits).path))
-    print(f"external tools: oasdiff={args.oasdiff or 'not found'}; openapi-diff={args.openapi_diff or 'not found'}\n")
+    print(
+        f"external tools: oasdiff={args.oasdiff or 'not found'}; openapi-diff={args.openapi_diff or 'not found'}\n"
+    )
     agree, compared, blind_spots = True, 0, 0
     for name, want, workdir in cases:
         out = tmp / (name.replace(" ", "_") + ".json")
         revision = dump_spec(workdir, out)
         ours = breaking_changes(base, revision, prefix="/v1")
-        ours_says = "no breaking change" if not ours else f"{len(ours)} breaking: " + "; ".join(ours[:3])
+        ours_says = (
+            "no breaking change" if not ours else f"{len(ours)} breaking: " + "; ".join(ours[:3])
+        )
         print(f"== {name}  (expected: {want})")
         print(f"   ours:         {ours_says}")
         external = []
@@ -178,9 +201,11 @@ def main() -> int:
                 else:
                     agree = False
                     print("   ^ DISAGREES with ours")
-    print(f"\n{compared} external verdicts compared: {compared - blind_spots} agree with ours, "
-          f"{blind_spots} differ only where the tool is blind (enum, nullable)"
-          + ("" if agree else "; some DISAGREE (see above)"))
+    print(
+        f"\n{compared} external verdicts compared: {compared - blind_spots} agree with ours, "
+        f"{blind_spots} differ only where the tool is blind (enum, nullable)"
+        + ("" if agree else "; some DISAGREE (see above)")
+    )
     return 0 if agree else 1
 
 

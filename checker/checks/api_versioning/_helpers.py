@@ -99,7 +99,12 @@ def shape_differences(expected: Any, actual: Any, where: str = "body") -> list[t
         return []
     te, ta = json_type(expected), json_type(actual)
     if te != ta:
-        return [("type-changed", f"{where} was a {te} ({_short(expected)}) and is now a {ta} ({_short(actual)})")]
+        return [
+            (
+                "type-changed",
+                f"{where} was a {te} ({_short(expected)}) and is now a {ta} ({_short(actual)})",
+            )
+        ]
     out: list[tuple[str, str]] = []
     if te == "object":
         for key, value in expected.items():

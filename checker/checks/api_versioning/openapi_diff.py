@@ -51,8 +51,12 @@ def breaking_changes(base: dict, revision: dict, *, prefix: str = "") -> list[st
 
 
 def _operation(op: str, b: dict, r: dict, bdoc: dict, rdoc: dict, found: list[str]) -> None:
-    bparams = {(p["in"], p["name"]): p for p in map(lambda p: _deref(p, bdoc), b.get("parameters", []))}
-    rparams = {(p["in"], p["name"]): p for p in map(lambda p: _deref(p, rdoc), r.get("parameters", []))}
+    bparams = {
+        (p["in"], p["name"]): p for p in map(lambda p: _deref(p, bdoc), b.get("parameters", []))
+    }
+    rparams = {
+        (p["in"], p["name"]): p for p in map(lambda p: _deref(p, rdoc), r.get("parameters", []))
+    }
     for key, rp in rparams.items():
         bp = bparams.get(key)
         if rp.get("required") and not (bp and bp.get("required")):
@@ -60,7 +64,10 @@ def _operation(op: str, b: dict, r: dict, bdoc: dict, rdoc: dict, found: list[st
         if bp is not None:
             _schema(f"{op}: {key[0]} parameter '{key[1]}'", bp.get("schema", {}),
                     rp.get("schema", {}), bdoc, rdoc, "request", found, 0)  # fmt: skip
-    bbody, rbody = _deref(b.get("requestBody") or {}, bdoc), _deref(r.get("requestBody") or {}, rdoc)
+    bbody, rbody = (
+        _deref(b.get("requestBody") or {}, bdoc),
+        _deref(r.get("requestBody") or {}, rdoc),
+    )
     if rbody.get("required") and not bbody.get("required"):
         found.append(f"{op}: the request body became required")
     for media, content in bbody.get("content", {}).items():
@@ -209,17 +216,23 @@ def _schema(where: str, b: dict, r: dict, bdoc: dict, rdoc: dict, direction: str
     if direction == "request":
         lost = sorted(t for t in bt if not _covers(rt, t))
         if lost:
-            found.append(f"{where}: type changed from {_show(bt)} to {_show(rt)} (no longer accepts {', '.join(lost)})")
+            found.append(
+                f"{where}: type changed from {_show(bt)} to {_show(rt)} (no longer accepts {', '.join(lost)})"
+            )
         benum, renum = _enum(bv), _enum(rv)
         if renum is not None:
             if benum is None:
                 found.append(f"{where}: now accepts only {sorted(map(str, renum))}")
             elif benum - renum:
-                found.append(f"{where}: enum narrowed, no longer accepts {sorted(map(str, benum - renum))}")
+                found.append(
+                    f"{where}: enum narrowed, no longer accepts {sorted(map(str, benum - renum))}"
+                )
     else:
         new = sorted(t for t in rt if not _covers(bt, t))
         if new:
-            found.append(f"{where}: type changed from {_show(bt)} to {_show(rt)} (clients never saw {', '.join(new)})")
+            found.append(
+                f"{where}: type changed from {_show(bt)} to {_show(rt)} (clients never saw {', '.join(new)})"
+            )
     bo, ro = _object(bv), _object(rv)
     if bo is not None and ro is not None:
         bprops, rprops = bo.get("properties", {}), ro.get("properties", {})
@@ -238,7 +251,9 @@ def _schema(where: str, b: dict, r: dict, bdoc: dict, rdoc: dict, direction: str
                     direction, found, depth + 1)  # fmt: skip
     ba, ra = _array(bv), _array(rv)
     if ba is not None and ra is not None and "items" in ba and "items" in ra:
-        _schema(f"{where}, items", ba["items"], ra["items"], bdoc, rdoc, direction, found, depth + 1)
+        _schema(
+            f"{where}, items", ba["items"], ra["items"], bdoc, rdoc, direction, found, depth + 1
+        )
 
 
 def _show(types: set[str]) -> str:

@@ -26,7 +26,12 @@ SESSION: list[tuple[str, str, dict | None, str | None]] = [
     ("GET", "/v1/books?page=1&per_page=5", None, None),
     ("POST", "/v1/books", B, "b0"),
     ("GET", "/v1/books/{b0}", None, None),
-    ("POST", "/v1/books", {"title": "Ancillary Justice", "author": "Ann Leckie", "price": 9.5, "format": "ebook"}, "b1"),
+    (
+        "POST",
+        "/v1/books",
+        {"title": "Ancillary Justice", "author": "Ann Leckie", "price": 9.5, "format": "ebook"},
+        "b1",
+    ),
     ("POST", "/v1/books", {"title": "Piranesi", "author": "Susanna Clarke", "price": 12}, "b2"),
     ("GET", "/v1/books/{b1}", None, None),
     ("PATCH", "/v1/books/{b0}", {"price": 19.99}, None),
@@ -49,9 +54,19 @@ SESSION: list[tuple[str, str, dict | None, str | None]] = [
     ("GET", "/v1/books/{b2}", None, None),
     ("DELETE", "/v1/books/{b2}", None, None),
     ("GET", "/v1/books?page=1&per_page=50", None, None),
-    ("POST", "/v1/books", {"title": "Binti", "author": "Nnedi Okorafor", "price": 7.25, "format": "paperback"}, "b3"),
+    (
+        "POST",
+        "/v1/books",
+        {"title": "Binti", "author": "Nnedi Okorafor", "price": 7.25, "format": "paperback"},
+        "b3",
+    ),
     ("GET", "/v1/books/{b3}", None, None),
-    ("PATCH", "/v1/books/{b3}", {"title": "Binti: Home", "author": "N. Okorafor", "price": 8, "format": "ebook"}, None),
+    (
+        "PATCH",
+        "/v1/books/{b3}",
+        {"title": "Binti: Home", "author": "N. Okorafor", "price": 8, "format": "ebook"},
+        None,
+    ),
     ("GET", "/v1/books/{b3}", None, None),
     ("GET", "/v1/books?page=abc", None, None),
     ("GET", "/v1/books?per_page=0", None, None),
@@ -68,7 +83,9 @@ SESSION: list[tuple[str, str, dict | None, str | None]] = [
 
 def v1_part(spec: dict) -> dict:
     """The /v1 paths of an OpenAPI document and every component they refer to."""
-    paths = {p: ops for p, ops in spec.get("paths", {}).items() if p.startswith("/v1/") or p == "/v1"}
+    paths = {
+        p: ops for p, ops in spec.get("paths", {}).items() if p.startswith("/v1/") or p == "/v1"
+    }
     schemas = spec.get("components", {}).get("schemas", {})
     wanted: set[str] = set()
     todo = [paths]

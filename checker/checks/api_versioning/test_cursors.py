@@ -29,7 +29,11 @@ def _insert(db, title: str, book_id: int | None = None) -> int:
 
 def _page(http, path: str, base_url: str | None = None) -> dict:
     r = http.get(f"{base_url}{path}" if base_url else path)
-    expect(r.status_code == 200, "walk-broken", f"GET {path} answered {said(r)} ({shown(r)}); expected 200")
+    expect(
+        r.status_code == 200,
+        "walk-broken",
+        f"GET {path} answered {said(r)} ({shown(r)}); expected 200",
+    )
     body = r.json()
     expect(isinstance(body.get("items"), list) and "next_cursor" in body, "walk-broken",
            f"GET {path} answered {shown(r)}; expected {{\"items\": [...], \"next_cursor\": ...}}")  # fmt: skip
@@ -44,15 +48,13 @@ def test_walk_while_books_come_and_go(http, db, rng, base_urls):
     deleted: set[int] = set()
     gaps: list[int] = []
     seen: list[int] = []
-    turn = 0
     body = _page(http, f"/v2/books?limit={limit}")
-    for _ in range(500):
+    for turn in range(1, 501):
         seen.extend(b["id"] for b in body["items"])
         cursor = body.get("next_cursor")
         if not cursor:
             break
         shown_own = [b for b in seen if b in own and b not in deleted]
-        turn += 1
         if gaps and turn % 2 == 0:
             _insert(db, "Walk refill", gaps.pop())  # a new book behind the cursor
         elif shown_own:
@@ -62,7 +64,9 @@ def test_walk_while_books_come_and_go(http, db, rng, base_urls):
             gaps.append(victim)
         _insert(db, "Walk new")  # and one after everything
         # Each page from the other copy of the service: a cursor is the client's to keep.
-        body = _page(http, f"/v2/books?limit={limit}&cursor={cursor}", base_urls[turn % len(base_urls)])
+        body = _page(
+            http, f"/v2/books?limit={limit}&cursor={cursor}", base_urls[turn % len(base_urls)]
+        )
     else:
         fail("walk-broken", f"Walking /v2/books?limit={limit} did not end after 500 pages")
     throughout = start - deleted
@@ -101,7 +105,9 @@ def _forged(cursor: str) -> str | None:
 
 def _flipped(cursor: str, rng) -> str:
     """One character changed, never the last of a segment (its spare bits may not count)."""
-    spots = [i for i, c in enumerate(cursor) if c in B64 and i + 1 < len(cursor) and cursor[i + 1] in B64]
+    spots = [
+        i for i, c in enumerate(cursor) if c in B64 and i + 1 < len(cursor) and cursor[i + 1] in B64
+    ]
     i = rng.choice(spots) if spots else 0
     new = rng.choice([c for c in B64 if c != cursor[i]])
     return cursor[:i] + new + cursor[i + 1 :]
@@ -111,8 +117,16 @@ def _flipped(cursor: str, rng) -> str:
 def test_edited_cursor_is_400(http, rng):
     body = _page(http, f"/v2/books?limit={rng.randint(2, 4)}")
     cursor = body.get("next_cursor")
-    expect(isinstance(cursor, str) and cursor, "walk-broken", "GET /v2/books with more books than the limit answered no next_cursor; expected one")
-    edits = [e for e in (_forged(cursor), _flipped(cursor, rng), _flipped(cursor, rng)) if e and e != cursor]
+    expect(
+        isinstance(cursor, str) and cursor,
+        "walk-broken",
+        "GET /v2/books with more books than the limit answered no next_cursor; expected one",
+    )
+    edits = [
+        e
+        for e in (_forged(cursor), _flipped(cursor, rng), _flipped(cursor, rng))
+        if e and e != cursor
+    ]
     for edited in edits:
         r = http.get("/v2/books", params={"limit": 3, "cursor": edited})
         if r.status_code == 200:

@@ -38,13 +38,25 @@ def test_every_v1_answer_is_deprecated(http, db, rng):
         value = r.headers.get("deprecation")
         if value is None:
             if seen_ok and r.status_code >= 400:
-                fail("missing-on-errors", f"{what} without a Deprecation header, though the successful v1 answers had one; every /v1 answer, errors too, must say v1 is deprecated")
-            fail("missing", f"{what} without a Deprecation header; expected `Deprecation: @<epoch seconds>` (RFC 9745) on every /v1 answer")
+                fail(
+                    "missing-on-errors",
+                    f"{what} without a Deprecation header, though the successful v1 answers had one; every /v1 answer, errors too, must say v1 is deprecated",
+                )
+            fail(
+                "missing",
+                f"{what} without a Deprecation header; expected `Deprecation: @<epoch seconds>` (RFC 9745) on every /v1 answer",
+            )
         epoch = sf_date(value)
         if epoch is None:
             if value.strip().lower() in ("true", "?1"):
-                fail("old-draft-format", f"{what} with `Deprecation: {value}`, the value of the old drafts; RFC 9745 wants a structured-field Date, `@` and the epoch seconds (e.g. `@1780272000`)")
-            fail("bad-deprecation", f"{what} with `Deprecation: {value}`; expected a structured-field Date, `@` and the epoch seconds (e.g. `@1780272000`)")
+                fail(
+                    "old-draft-format",
+                    f"{what} with `Deprecation: {value}`, the value of the old drafts; RFC 9745 wants a structured-field Date, `@` and the epoch seconds (e.g. `@1780272000`)",
+                )
+            fail(
+                "bad-deprecation",
+                f"{what} with `Deprecation: {value}`; expected a structured-field Date, `@` and the epoch seconds (e.g. `@1780272000`)",
+            )
         epochs.add(epoch)
         sunset_header = r.headers.get("sunset")
         sunset = http_date(sunset_header)
@@ -65,7 +77,11 @@ def test_every_v1_answer_is_deprecated(http, db, rng):
 def test_v2_is_not_deprecated(http, db, rng):
     book = create_v2(http, v2_book(rng))["id"]
     top = db.execute("SELECT coalesce(max(id), 0) FROM books").fetchone()[0]
-    for path in ("/v2/books?limit=3", f"/v2/books/{book}", f"/v2/books/{top + rng.randint(1000, 99999)}"):
+    for path in (
+        "/v2/books?limit=3",
+        f"/v2/books/{book}",
+        f"/v2/books/{top + rng.randint(1000, 99999)}",
+    ):
         r = http.get(path)
         for header in ("deprecation", "sunset"):
             expect(header not in r.headers, "on-v2",

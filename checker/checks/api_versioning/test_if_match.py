@@ -47,7 +47,11 @@ def test_same_if_match_twice_at_once(http, base_urls, locks, rng):
                f"Two PATCH {path} with the same If-Match: {tag}, sent at once, answered {statuses} ({shown(answers[0])} / {shown(answers[1])}); expected one 200 and one 412 Precondition Failed")  # fmt: skip
         won = next(a for a in answers if a.status_code == 200)
         lost = next(a for a in answers if a.status_code == 412)
-        expect(is_problem(lost), "not-problem", f"The losing PATCH answered 412 as {shown(lost)}; expected application/problem+json")
+        expect(
+            is_problem(lost),
+            "not-problem",
+            f"The losing PATCH answered 412 as {shown(lost)}; expected application/problem+json",
+        )
         winner = titles[answers.index(won)]
         new_tag = won.headers.get("etag")
         expect(new_tag not in (None, tag), "etag-unchanged",

@@ -1,7 +1,16 @@
 """/books picks its version from Accept (RFC 9110 s12.5.1) and says Vary: Accept."""
 
 import pytest
-from _helpers import V2_TYPE, create_v2, is_problem, media_type, said, shown, v2_book, varies_on_accept
+from _helpers import (
+    V2_TYPE,
+    create_v2,
+    is_problem,
+    media_type,
+    said,
+    shown,
+    v2_book,
+    varies_on_accept,
+)
 
 from checker.verdict import fail
 
@@ -46,22 +55,43 @@ def test_books_negotiates(http, rng):
             what = f"GET {path} with " + (f"Accept: {accept}" if accept else "no Accept")
             if want == 406:
                 if r.status_code != 406:
-                    problems.setdefault("no-406", f"{what} answered {said(r)}; expected 406 Not Acceptable (no type the client accepts is offered)")
+                    problems.setdefault(
+                        "no-406",
+                        f"{what} answered {said(r)}; expected 406 Not Acceptable (no type the client accepts is offered)",
+                    )
                 elif not is_problem(r):
-                    problems.setdefault("no-406", f"{what} answered 406 as {media_type(r) or 'no type'} ({shown(r)}); expected application/problem+json")
+                    problems.setdefault(
+                        "no-406",
+                        f"{what} answered 406 as {media_type(r) or 'no type'} ({shown(r)}); expected application/problem+json",
+                    )
             elif r.status_code != 200:
-                problems.setdefault("wrong-version", f"{what} answered {said(r)} ({shown(r)}); expected 200 with {want}")
+                problems.setdefault(
+                    "wrong-version",
+                    f"{what} answered {said(r)} ({shown(r)}); expected 200 with {want}",
+                )
                 continue
             else:
                 got = _version(r.json())
                 if got != want:
-                    problems.setdefault("wrong-version", f"{what} answered {got or 'an unknown shape'} ({shown(r)}); expected {want}, the type the client ranks highest")
+                    problems.setdefault(
+                        "wrong-version",
+                        f"{what} answered {got or 'an unknown shape'} ({shown(r)}); expected {want}, the type the client ranks highest",
+                    )
                     continue
                 wanted_type = V2_TYPE if want == "v2" else "application/json"
-                if media_type(r) not in (wanted_type, "application/vnd.folio.book.v1+json" if want == "v1" else V2_TYPE):
-                    problems.setdefault("wrong-type", f"{what} answered {want} labelled Content-Type: {r.headers.get('content-type')}; expected {wanted_type}")
+                if media_type(r) not in (
+                    wanted_type,
+                    "application/vnd.folio.book.v1+json" if want == "v1" else V2_TYPE,
+                ):
+                    problems.setdefault(
+                        "wrong-type",
+                        f"{what} answered {want} labelled Content-Type: {r.headers.get('content-type')}; expected {wanted_type}",
+                    )
             if not varies_on_accept(r):
-                problems.setdefault("no-vary", f"{what} answered {said(r)} with Vary: {r.headers.get('vary')!r}; expected Vary: Accept (the body depends on it)")
+                problems.setdefault(
+                    "no-vary",
+                    f"{what} answered {said(r)} with Vary: {r.headers.get('vary')!r}; expected Vary: Accept (the body depends on it)",
+                )
     for kind in ("wrong-version", "no-406", "wrong-type", "no-vary"):
         if kind in problems:
             fail(kind, problems[kind])

@@ -30,7 +30,10 @@ def _current_v1(http) -> dict | None:
 def test_v1_spec_has_no_breaking_change(http, v1_spec):
     current = _current_v1(http)
     if current is None:
-        fail("no-openapi", f"GET /openapi.json answered {said(http.get('/openapi.json'))} with no /v1 paths, and /v1/openapi.json has none either; expected the service's OpenAPI with v1 in it")
+        fail(
+            "no-openapi",
+            f"GET /openapi.json answered {said(http.get('/openapi.json'))} with no /v1 paths, and /v1/openapi.json has none either; expected the service's OpenAPI with v1 in it",
+        )
     changes = breaking_changes(v1_spec, current, prefix="/v1")
     listed = "; ".join(changes[:5]) + (f"; and {len(changes) - 5} more" if len(changes) > 5 else "")
     expect(not changes, "breaking-change",

@@ -37,7 +37,10 @@ def test_recorded_v1_session_replays(http, db, rng, v1_session):
         try:
             answer = r.json()
         except ValueError:
-            fail("type-changed", f"The recorded v1 session, {what}: answered {shown(r)}, not JSON; the released v1 answered JSON")
+            fail(
+                "type-changed",
+                f"The recorded v1 session, {what}: answered {shown(r)}, not JSON; the released v1 answered JSON",
+            )
         diffs = shape_differences(step["body"], answer)
         if diffs:
             kind = diffs[0][0]

@@ -30,14 +30,22 @@ def test_v1_patch_keeps_v2_fields(http, rng):
         book = create_v2(http, body)
         path = f"/v1/books/{book['id']}"
         v1 = http.get(path)
-        expect(v1.status_code == 200, "unreadable", f"GET {path} of a book made through v2 answered {said(v1)}; expected 200")
+        expect(
+            v1.status_code == 200,
+            "unreadable",
+            f"GET {path} of a book made through v2 answered {said(v1)}; expected 200",
+        )
         got = v1.json()
         expect(got.get("title") == body["title"] and str(got.get("author", "")).startswith(body["authors"][0])
                and abs(_number(got.get("price")) - float(body["price"]["amount"])) < 0.005,
                "v1-reads-wrong",
                f"GET {path} of a book made through v2 as {body} answered {shown(v1)}; expected its title, its first author and price {float(body['price']['amount'])}")  # fmt: skip
         r = http.patch(path, json=patch)
-        expect(r.status_code == 200, "v1-patch-refused", f"PATCH {path} {patch} answered {said(r)} ({shown(r)}); expected 200")
+        expect(
+            r.status_code == 200,
+            "v1-patch-refused",
+            f"PATCH {path} {patch} answered {said(r)} ({shown(r)}); expected 200",
+        )
         after = http.get(f"/v2/books/{book['id']}").json()
         kept = {
             "subtitle": (after.get("subtitle"), body["subtitle"]),

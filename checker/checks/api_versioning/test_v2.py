@@ -10,17 +10,33 @@ from checker.verdict import expect
 def test_v2_create_read_change_delete(http, rng):
     body = v2_book(rng)
     r = http.post("/v2/books", json=body)
-    expect(r.status_code == 201, "wrong-status", f"POST /v2/books answered {said(r)} ({shown(r)}); expected 201 Created")
+    expect(
+        r.status_code == 201,
+        "wrong-status",
+        f"POST /v2/books answered {said(r)} ({shown(r)}); expected 201 Created",
+    )
     location = r.headers.get("location")
-    expect(bool(location), "no-location", "POST /v2/books answered 201 without a Location header; expected the new book's URL")
+    expect(
+        bool(location),
+        "no-location",
+        "POST /v2/books answered 201 without a Location header; expected the new book's URL",
+    )
     got = http.get(location)
-    expect(got.status_code == 200, "lost", f"GET {location} (the Location of the new book) answered {said(got)}; expected 200")
+    expect(
+        got.status_code == 200,
+        "lost",
+        f"GET {location} (the Location of the new book) answered {said(got)}; expected 200",
+    )
     book = got.json()
     for field in ("title", "subtitle", "authors", "price", "format"):
         expect(book.get(field) == body[field], "not-stored",
                f"GET {location} answered {field}={book.get(field)!r}; expected {body[field]!r}, as created")  # fmt: skip
     tag = got.headers.get("etag")
-    expect(bool(tag), "no-etag", f"GET {location} answered without an ETag; expected one (If-Match needs it)")
+    expect(
+        bool(tag),
+        "no-etag",
+        f"GET {location} answered without an ETag; expected one (If-Match needs it)",
+    )
     new_title = f"{body['title']} (2nd edition)"
     p = http.patch(location, json={"title": new_title}, headers={"If-Match": tag})
     expect(p.status_code == 200, "patch-refused",
@@ -31,9 +47,17 @@ def test_v2_create_read_change_delete(http, rng):
     expect(again.headers.get("etag") not in (None, tag), "etag-unchanged",
            f"After a PATCH, GET {location} answered ETag {again.headers.get('etag')}; expected a new one (it was {tag})")  # fmt: skip
     d = http.delete(location)
-    expect(d.status_code == 204, "delete", f"DELETE {location} answered {said(d)}; expected 204 No Content")
+    expect(
+        d.status_code == 204,
+        "delete",
+        f"DELETE {location} answered {said(d)}; expected 204 No Content",
+    )
     gone = http.get(location)
-    expect(gone.status_code == 404, "delete", f"GET {location} after DELETE answered {said(gone)}; expected 404")
+    expect(
+        gone.status_code == 404,
+        "delete",
+        f"GET {location} after DELETE answered {said(gone)}; expected 404",
+    )
 
 
 @pytest.mark.check("v2_books_work")

@@ -12,13 +12,19 @@ def test_health(client):
 def test_a_v2_book_round_trip(client):
     r = client.post(
         "/v2/books",
-        json={"title": "Piranesi", "authors": ["Susanna Clarke"], "price": {"amount": "12.99", "currency": "GBP"}},
+        json={
+            "title": "Piranesi",
+            "authors": ["Susanna Clarke"],
+            "price": {"amount": "12.99", "currency": "GBP"},
+        },
     )
     assert r.status_code == 201, r.text
     book = client.get(r.headers["location"])
     assert book.json()["price"] == {"amount": "12.99", "currency": "GBP"}
     tag = book.headers["etag"]
-    changed = client.patch(r.headers["location"], json={"subtitle": "A novel"}, headers={"If-Match": tag})
+    changed = client.patch(
+        r.headers["location"], json={"subtitle": "A novel"}, headers={"If-Match": tag}
+    )
     assert changed.status_code == 200, changed.text
     assert changed.headers["etag"] != tag
 

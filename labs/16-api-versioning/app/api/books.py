@@ -54,6 +54,4 @@ def read_book(
 ) -> Response:
     version = negotiate(accept)
     book = services.get(session, book_id) if version else None
-    return _answer(
-        version, lambda: v1.to_v1(book), lambda: v2.to_v2(book), lambda v: etag(book, v)
-    )
+    return _answer(version, lambda: v1.to_v1(book), lambda: v2.to_v2(book), lambda v: etag(book, v))

@@ -5,7 +5,7 @@ Its contract is frozen: the same paths, fields, types and rules as on release da
 """
 
 from decimal import Decimal
-from enum import Enum
+from enum import StrEnum
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Header, Query, Response, status
@@ -29,7 +29,7 @@ def deprecated(response: Response) -> None:
 router = APIRouter(prefix="/v1", tags=["v1"], dependencies=[Depends(deprecated)])
 
 
-class Format(str, Enum):
+class Format(StrEnum):
     hardcover = "hardcover"
     paperback = "paperback"
     ebook = "ebook"

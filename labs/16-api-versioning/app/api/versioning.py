@@ -60,7 +60,7 @@ V1_TYPES = ("application/json", "application/vnd.folio.book.v1+json")
 
 
 def negotiate(accept: str | None) -> str | None:
-    """"v1", "v2", or None (nothing acceptable: 406)."""
+    """ "v1", "v2", or None (nothing acceptable: 406)."""
     # TODO: clients that prefer v1 (`...v2+json;q=0.1, application/json`) get v2, XML
     # clients get JSON they can't read, and a cache in front of us mixes the versions up.
     if accept and "v2" in accept:

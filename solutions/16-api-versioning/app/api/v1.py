@@ -4,7 +4,7 @@ Its contract is frozen: the same paths, fields, types and rules as on release da
 (the released OpenAPI is the reference). New things go to v2.
 """
 
-from enum import Enum
+from enum import StrEnum
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Header, Query, Response, status
@@ -19,7 +19,7 @@ from app.models import Book
 router = APIRouter(prefix="/v1", tags=["v1"])
 
 
-class Format(str, Enum):
+class Format(StrEnum):
     hardcover = "hardcover"
     paperback = "paperback"
     ebook = "ebook"

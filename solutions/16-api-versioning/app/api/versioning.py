@@ -123,7 +123,7 @@ def _quality(media_type: str, ranges: list[tuple[str, float]]) -> float:
 
 
 def negotiate(accept: str | None) -> str | None:
-    """"v1", "v2", or None (nothing acceptable: 406). No Accept means anything: v1,
+    """The version to answer, "v1" or "v2", or None (nothing acceptable: 406). No Accept means anything: v1,
     which is what clients written before v2 expect."""
     if not accept or not accept.strip():
         return "v1"
