@@ -11,6 +11,8 @@ MONTH = "2026-03"  # a month with sales
 #: Months with sales (seed.sql: 2026-01-01 to the first days of October), and years
 #: without any; the checks draw theirs per run.
 SALES_MONTHS = [f"2026-{m:02d}" for m in range(1, 10)]
+#: A month whose end is in the next year (seed.sql has its sales too): every run asks for it.
+YEAR_END = "2025-12"
 EMPTY_YEARS = range(2000, 2020)
 
 

@@ -123,3 +123,18 @@ def test_worker_crash_no_duplicate(http, sinks, worker, measure):
             f"the job that was sending order {order}'s confirmation did not finish after "
             "the worker was restarted",
         )
+    # Another order, to the same provider: its confirmation is another email, so it must
+    # carry another key (the provider drops a key it has already delivered).
+    other = _order(http)
+    _wait(lambda: for_order(email.calls(), other), timeout=10)
+    email.settle(quiet=0.3)
+    if not for_order(email.deliveries(), other):
+        replayed = [c for c in for_order(email.calls(), other) if c["outcome"] == "replay"]
+        fail(
+            "shared-key" if replayed else "not-delivered",
+            f"order {other}'s confirmation carried the Idempotency-Key of order {order}'s, "
+            "so the provider took it for a repeat and sent nothing: the key must name the "
+            "email (its order), not only its kind"
+            if replayed
+            else f"order {other}'s confirmation (with the provider working) was never sent",
+        )
