@@ -195,6 +195,16 @@ EQUIVALENT: dict[tuple[str, str, int, str], str] = {
         "README's short one: a Redis outage still costs each request well under a second"
         for line in (33, 34)
     },
+    # queues
+    **{
+        ("queues", "app/api/routes/reports.py", 24, op): "the README sets no retention for a "
+        "finished report's status: rq's default keeps it 500 s, longer than a client polls"
+        for op in ("kwarg:result_ttl", "const")
+    },
+    ("queues", "app/jobs.py", 38, "drop"): "the pause stands for rendering the file (the "
+    "starter's stand-in for real work): a report without it is the same report, sooner",
+    ("queues", "app/jobs.py", 37, "fstring:month"): "the failure's text only: it still says "
+    "there were no sales, and the status carries it",
     ("load-testing", "locustfile.py", 18, "const"): "a longer pause between pages",
     ("load-testing", "locustfile.py", 30, "const"): "another weight: the weights still differ",
     ("load-testing", "locustfile.py", 35, "const"): "another weight: the weights still differ",
