@@ -114,7 +114,11 @@ def judged(runs: Runs, only: set[str] | None = None) -> dict[str, str]:
         assert run["error"] is None, f"the run could not be judged: {run['error']}"
         seen.append({cid: c[0] for cid, c in run["checks"].items() if not only or cid in only})
         if seen[0] != seen[-1]:
-            why = {cid: c[1] for cid, c in run["checks"].items() if c[0] != seen[0].get(cid)}
+            why = {  # both runs' messages: the one that failed says why
+                cid: [runs[0]["checks"].get(cid, ["", ""])[1], c[1]]
+                for cid, c in run["checks"].items()
+                if c[0] != seen[0].get(cid)
+            }
             pytest.fail(f"verdicts differ between reruns:\n{seen[0]}\n{seen[-1]}\n{why}")
     return seen[0]
 
