@@ -5,6 +5,7 @@ from __future__ import annotations
 import httpx
 
 MAX_PAGE = 100
+DEFAULT_PAGE = 20
 
 
 def _page(http: httpx.Client, params: dict) -> tuple[int, list | None, int]:
@@ -24,6 +25,7 @@ def _page(http: httpx.Client, params: dict) -> tuple[int, list | None, int]:
 def test_list_is_bounded(http: httpx.Client, measure, rng):
     http.timeout = httpx.Timeout(30)
     status, books, size = _page(http, {})
+    first = books or []
     assert status == 200 and books is not None, (
         f"GET /books answered {status}; expected 200 OK with a JSON array of books."
     )
@@ -48,3 +50,20 @@ def test_list_is_bounded(http: httpx.Client, measure, rng):
                 f"not be able to ask for more than {MAX_PAGE} at once (answer 422, or cap the "
                 "page)."
             )
+    # The README's page: 20 books by default, in id order from the first; and limits
+    # below one are refused, never a database error.
+    assert len(first) == DEFAULT_PAGE, (
+        f"GET /books answered {len(first)} books; the README's default page has {DEFAULT_PAGE}."
+    )
+    status, explicit, _ = _page(http, {"offset": 0, "limit": DEFAULT_PAGE})
+    ids = [b.get("id") for b in first if isinstance(b, dict)]
+    assert ids == sorted(ids) and explicit == first, (
+        f"GET /books answered the books {ids[:5]}...; expected the first page in id order, "
+        f"the same as GET /books?offset=0&limit={DEFAULT_PAGE}"
+    )
+    for limit in (0, -rng.randint(1, 1000)):
+        status, _, _ = _page(http, {"limit": limit})
+        assert status in (200, 400, 422), (
+            f"GET /books?limit={limit} answered {status}; expected 422: a limit below one "
+            "asks for nothing sensible, and must never reach the database as it is."
+        )
