@@ -18,9 +18,14 @@ from standardwebhooks import Webhook, WebhookVerificationError
 
 from checker.observe.sinks import Sink
 
-#: lab.toml [env]: the provider's secret and the compressed retry schedule
-PROVIDER_SECRET = os.environ.get("PAYMENTS_WEBHOOK_SECRET", "")
-SCHEDULE: list[float] = json.loads(os.environ.get("WEBHOOK_RETRY_SCHEDULE") or "[]")
+def provider_secret() -> str:
+    """lab.toml [env]: the payment provider's signing secret (read once the run began)."""
+    return os.environ["PAYMENTS_WEBHOOK_SECRET"]
+
+
+def schedule() -> list[float]:
+    """lab.toml [env]: the compressed retry schedule, seconds before each retry."""
+    return [float(s) for s in json.loads(os.environ["WEBHOOK_RETRY_SCHEDULE"])]
 
 
 def auth(merchant: dict) -> dict[str, str]:
@@ -121,7 +126,7 @@ def signed(body: bytes, *, msg_id: str | None = None, at: float | None = None,
     """The Standard Webhooks headers the provider sends with ``body``."""
     msg_id = msg_id or f"evt_{secrets.token_hex(8)}"
     stamp = datetime.fromtimestamp(at if at is not None else time.time(), UTC)
-    signature = Webhook(secret or PROVIDER_SECRET).sign(msg_id, stamp, body)
+    signature = Webhook(secret or provider_secret()).sign(msg_id, stamp, body)
     return {"webhook-id": msg_id, "webhook-timestamp": str(int(stamp.timestamp())),
             "webhook-signature": signature, "content-type": "application/json"}  # fmt: skip
 

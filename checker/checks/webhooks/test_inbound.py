@@ -139,7 +139,7 @@ def test_inbound_answers_fast(http, base_url, rng, sinks, measure):
     for order in orders[:3]:  # their receipts are out before the provider slows down
         email.wait_for_count(str(order), timeout=8)
     fast = max(usual)
-    email.set_latency(5)
+    email.slow_next(1, delay=5)  # the provider now takes 5 s to answer
     late = orders[3]
     body = _charge(late, rng)
     t0 = time.perf_counter()
@@ -157,5 +157,4 @@ def test_inbound_answers_fast(http, base_url, rng, sinks, measure):
         if not wait_until(lambda: email.calls(str(late)), timeout=8):
             fail("no-email", f"order {late} was paid, but no receipt email was sent for it")
     finally:
-        email.recover()
-        email.set_latency(0)
+        email.release()  # the worker's held call answers now

@@ -8,7 +8,6 @@ from __future__ import annotations
 import json
 
 from _helpers import (
-    SCHEDULE,
     at_endpoint,
     auth,
     event_of,
@@ -17,6 +16,7 @@ from _helpers import (
     new_merchant,
     new_order,
     order_of,
+    schedule,
     verifies,
     wait_until,
 )
@@ -159,6 +159,7 @@ def test_retries_keep_webhook_id(http, receivers, rng, measure):
     def mine():
         return for_orders(at_endpoint(receiver.calls(), endpoint), [order])
 
+    SCHEDULE = schedule()
     horizon = SCHEDULE[0] + SCHEDULE[1]
     wait_until(lambda: any(c["outcome"] == "ok" for c in mine()), timeout=horizon * 3 + 6)
     receiver.settle(quiet=0.4, timeout=5)
@@ -206,7 +207,7 @@ def test_failing_endpoint_disabled(http, receivers, rng, measure):
         assert r.status_code == 200, f"GET /webhook-endpoints/{bad['id']} answered {r.status_code}"
         return r.json()
 
-    horizon = sum(SCHEDULE)
+    horizon = sum(schedule())
     disabled = wait_until(lambda: state().get("status") == "disabled", timeout=horizon * 2 + 6)
     attempts = len(for_orders(at_endpoint(bad_rec.calls(), bad), orders))
     measure("attempts_before_disabled", attempts)
@@ -217,11 +218,10 @@ def test_failing_endpoint_disabled(http, receivers, rng, measure):
              f"says status {state().get('status')!r}; expected 'disabled'")  # fmt: skip
     if not str(state().get("disabled_reason") or "").strip():
         fail("not-disabled-reason", "the endpoint is disabled, but GET says no disabled_reason")
-    bad_rec.settle(quiet=0.4, timeout=5)
     before = len(bad_rec.calls())
     late = new_order(http, merchant, rng)
     wait_until(lambda: for_orders(at_endpoint(good_rec.calls(), good), [late]), timeout=8)
-    bad_rec.settle(quiet=0.5, timeout=5)
+    bad_rec.settle(quiet=0.3, timeout=5)
     measure("deliveries_verified",
             sum(verifies(c, good["secret"]) for c in at_endpoint(good_rec.calls(), good)))  # fmt: skip
     got_good = {order_of(c) for c in at_endpoint(good_rec.calls(), good)}

@@ -1,5 +1,5 @@
 from fastapi import APIRouter, HTTPException
-from pydantic import BaseModel, EmailStr, Field
+from pydantic import BaseModel, Field
 
 from app.api.deps import MerchantDep, SessionDep
 from app.api.errors import problems
@@ -10,7 +10,7 @@ router = APIRouter(tags=["orders"])
 
 
 class OrderIn(BaseModel):
-    customer_email: EmailStr
+    customer_email: str = Field(min_length=3, max_length=254, pattern=r"^[^@\s]+@[^@\s]+$")
     amount_cents: int = Field(gt=0, le=100_000_000)
 
 
