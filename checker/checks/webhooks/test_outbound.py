@@ -63,6 +63,11 @@ def test_deliveries_signed(http, receivers, rng, measure):
                 f"{int(stamp) - call['at']:+.0f} s from the time it arrived")
             fail("stale-timestamp", f"a delivery arrived with webhook-timestamp {stamp!r}, "
                  f"{off}; expected the time of sending, within 5 s")  # fmt: skip
+    ids = {c["headers"]["webhook-id"] for c in calls}
+    if len(ids) < len(calls):
+        fail("shared-id", f"{len(calls)} different events arrived with only {len(ids)} "
+             "different webhook-ids; a receiver that deduplicates by webhook-id (as Standard "
+             "Webhooks asks) would drop the others")  # fmt: skip
     if verified < len(calls):
         bad = next(c for c in calls if not verifies(c, endpoint["secret"]))
         raw = Sink.raw(bad)
