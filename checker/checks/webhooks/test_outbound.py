@@ -221,7 +221,7 @@ def test_failing_endpoint_disabled(http, receivers, rng, measure):
     # Until disabled, or until more attempts came than the schedule allows (retried for
     # ever: no need to wait longer).
     wait_until(lambda: attempts() > most or state().get("status") == "disabled",
-               timeout=horizon * 2 + 6)  # fmt: skip
+               timeout=horizon * 3 + 10)  # fmt: skip
     disabled = state().get("status") == "disabled"
     measure("attempts_before_disabled", attempts())
     if not disabled:
