@@ -18,6 +18,7 @@ from standardwebhooks import Webhook, WebhookVerificationError
 
 from checker.observe.sinks import Sink
 
+
 def provider_secret() -> str:
     """lab.toml [env]: the payment provider's signing secret (read once the run began)."""
     return os.environ["PAYMENTS_WEBHOOK_SECRET"]
@@ -116,8 +117,8 @@ def charge_event(order_id: int, amount: int, charge_id: str) -> bytes:
     """A charge.succeeded event with the provider's own spacing and key order (not what
     json.dumps would write)."""
     return (
-        '{"data" : {"charge_id":"%s",  "amount_cents" :%d,"order_id": %d},\n'
-        ' "type":"charge.succeeded" , "api_version": "2026-01-01"}' % (charge_id, amount, order_id)
+        f'{{"data" : {{"charge_id":"{charge_id}",  "amount_cents" :{amount},"order_id": {order_id}}},\n'
+        ' "type":"charge.succeeded" , "api_version": "2026-01-01"}'
     ).encode()
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import secrets
 import time
 
+from _helpers import at_once as post_at_once
 from _helpers import (
     charge_event,
     new_merchant,
@@ -16,7 +17,6 @@ from _helpers import (
     signed,
     wait_until,
 )
-from _helpers import at_once as post_at_once
 
 from checker.verdict import fail
 

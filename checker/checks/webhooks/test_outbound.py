@@ -41,7 +41,9 @@ def test_deliveries_signed(http, receivers, rng, measure):
     orders = [new_order(http, merchant, rng) for _ in range(rng.randint(2, 3))]
     shipped = rng.choice(orders)
     r = http.post(f"/orders/{shipped}/ship", headers=auth(merchant))
-    assert r.status_code == 200, f"POST /orders/{shipped}/ship answered {r.status_code}; expected 200"
+    assert r.status_code == 200, (
+        f"POST /orders/{shipped}/ship answered {r.status_code}; expected 200"
+    )
     expected = len(orders) + 1
 
     def mine():
@@ -59,8 +61,11 @@ def test_deliveries_signed(http, receivers, rng, measure):
             fail("missing-headers", f"a delivery came without {', '.join(missing)}")
         stamp = call["headers"]["webhook-timestamp"]
         if not stamp.isdigit() or abs(int(stamp) - call["at"]) > 5:
-            off = "not Unix seconds" if not stamp.isdigit() else (
-                f"{int(stamp) - call['at']:+.0f} s from the time it arrived")
+            off = (
+                "not Unix seconds"
+                if not stamp.isdigit()
+                else (f"{int(stamp) - call['at']:+.0f} s from the time it arrived")
+            )
             fail("stale-timestamp", f"a delivery arrived with webhook-timestamp {stamp!r}, "
                  f"{off}; expected the time of sending, within 5 s")  # fmt: skip
     ids = {c["headers"]["webhook-id"] for c in calls}
@@ -111,7 +116,9 @@ def test_events_reach_owner_only(http, receivers, rng, measure):
     seen_a, seen_b = got(rec_a, ep_a), got(rec_b, ep_b)
     _count_verified(measure, for_orders(at_endpoint(rec_a.calls(), ep_a), everyone)
                     + for_orders(at_endpoint(rec_b.calls(), ep_b), everyone), ep_a["secret"])  # fmt: skip
-    foreign = sorted({o for o, _ in seen_a if o in orders_b} | {o for o, _ in seen_b if o in orders_a})
+    foreign = sorted(
+        {o for o, _ in seen_a if o in orders_b} | {o for o, _ in seen_b if o in orders_a}
+    )
     if foreign:
         fail("other-merchant", f"merchant A's endpoint and merchant B's received events about "
              f"each other's orders ({foreign}); an event must go to the endpoints of the "
@@ -147,7 +154,9 @@ def test_secret_rotation_overlap(http, receivers, rng, measure):
     with_new, with_old = verifies(call, new), verifies(call, old)
     measure("deliveries_verified", int(with_new) + int(with_old))
     if not with_new:
-        fail("new-secret-unused", "a delivery after the rotation does not verify with the new secret")
+        fail(
+            "new-secret-unused", "a delivery after the rotation does not verify with the new secret"
+        )
     if not with_old:
         fail("old-secret-dropped", "right after the rotation, a delivery does not verify with "
              "the old secret: every receiver still on it rejects the event until it deploys "
@@ -193,7 +202,9 @@ def test_retries_keep_webhook_id(http, receivers, rng, measure):
         if not stamp.isdigit() or abs(int(stamp) - call["at"]) > 5:
             fail("stale-timestamp", f"an attempt arrived with webhook-timestamp {stamp!r}; "
                  "each attempt carries the time it was sent")  # fmt: skip
-    if verifies(calls[0], endpoint["secret"]) and not all(verifies(c, endpoint["secret"]) for c in calls):
+    if verifies(calls[0], endpoint["secret"]) and not all(
+        verifies(c, endpoint["secret"]) for c in calls
+    ):
         fail("stale-signature", "the first attempt's signature verifies but a retry's does "
              "not: sign each attempt again, with its own timestamp")  # fmt: skip
 

@@ -25,7 +25,9 @@ router = APIRouter(tags=["payment provider"])
 def payment_event(request: Request, body: RawBody, session: SessionDep) -> dict[str, str]:
     headers = request.headers
     # TODO: anyone who knows this URL can mark an order paid.
-    if headers.get("webhook-signature") and not is_valid(settings.PAYMENTS_WEBHOOK_SECRET, headers, body):
+    if headers.get("webhook-signature") and not is_valid(
+        settings.PAYMENTS_WEBHOOK_SECRET, headers, body
+    ):
         raise HTTPException(401, "The webhook signature does not match this event.")
     event = json.loads(body)
     if event.get("type") != "charge.succeeded":

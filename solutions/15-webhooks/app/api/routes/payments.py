@@ -49,9 +49,10 @@ def claim(session: Session, event_id: str) -> bool:
     event, one inserts the row; the other waits until it commits, then inserts nothing
     and knows the event is handled (or claims it, if the first rolled back)."""
     claimed = session.execute(
-        insert(ProcessedEvent).values(id=event_id).on_conflict_do_nothing().returning(
-            ProcessedEvent.id
-        )
+        insert(ProcessedEvent)
+        .values(id=event_id)
+        .on_conflict_do_nothing()
+        .returning(ProcessedEvent.id)
     ).first()
     return claimed is not None
 
