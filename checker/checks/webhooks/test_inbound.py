@@ -144,7 +144,7 @@ def test_inbound_answers_fast(http, base_url, rng, sinks, measure):
     t0 = time.perf_counter()
     r = post_event(base_url, body, signed(body))
     slow = time.perf_counter() - t0
-    limit = max(2 * fast, 1.0)
+    limit = max(2 * fast, 2.5)  # a safety net on a loaded machine; inline waits 5 s
     measure("usual_s", round(fast, 3))
     measure("slow_email_s", round(slow, 3))
     try:
