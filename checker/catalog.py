@@ -49,6 +49,8 @@ class Lab:
     faults: tuple[str, ...] = field(default=())  # links the checks can cut (checker.faults)
     instances: int = 1  # service processes per run, on one database and Redis (session.py)
     receivers: tuple[str, ...] = field(default=())  # webhook receivers (sidecars/receivers.py)
+    #: lab.toml [env]: (name, value) pairs for the service, its worker and the checks
+    env: tuple[tuple[str, str], ...] = field(default=())
 
     @property
     def dirname(self) -> str:
@@ -126,12 +128,13 @@ def load_lab(lab_dir: Path, root: Path | None = None) -> Lab:
         root=root,
         worker_queues=worker.queues,
         worker_imports=worker.imports,
+        env=tuple(spec.env.items()),
     )
     return _without_absent_grading_only(lab)
 
 
 #: LabSpec fields that Lab does not take by the same name.
-_NOT_COPIED = {"format_version", "worker"}
+_NOT_COPIED = {"format_version", "worker", "env"}
 
 
 def _load_bugs(path: Path, spec: schema.LabSpec) -> tuple[Bug, ...]:

@@ -184,6 +184,11 @@ class BugsFile(_Table):
         return self
 
 
+#: an [env] variable's name, and the names the checker sets itself
+ENV_NAME = re.compile(r"^[A-Z][A-Z0-9_]*$")
+ENGINE_ENV = {"DATABASE_URL", "REDIS_URL", "PATH", "HOME", "PYTHONPATH"}
+
+
 class WorkerSpec(_Table):
     """``[worker]``: what the lab's RQ worker listens to and loads once."""
 
@@ -212,6 +217,8 @@ class LabSpec(_Table):
     #: service processes per run, on one database and Redis (checker/session.py)
     instances: int = Field(default=1, ge=1, le=8, strict=True)
     receivers: tuple[StrictStr, ...] = ()  # webhook receivers (checker/sidecars/receivers.py)
+    #: [env]: configuration given to the service and its worker (and to the checks)
+    env: dict[StrictStr, StrictStr] = {}
     checks: tuple[Check, ...] = Field(min_length=1)
 
     @field_validator("format_version")
@@ -234,6 +241,16 @@ class LabSpec(_Table):
                 raise ValueError(f"{s!r} must be lowercase letters, digits and underscores")
         if len(set(v)) != len(v):
             raise ValueError(f"names a {info.field_name.removesuffix('s')} twice")
+        return v
+
+    @field_validator("env")
+    @classmethod
+    def _env(cls, v: dict[str, str]) -> dict[str, str]:
+        for name in v:
+            if not ENV_NAME.match(name):
+                raise ValueError(f"{name!r} must be upper-case letters, digits and underscores")
+            if name in ENGINE_ENV or name.startswith("LAB_") or name.endswith("_PROVIDER_URL"):
+                raise ValueError(f"{name!r} is set by the checker itself")
         return v
 
     @model_validator(mode="after")

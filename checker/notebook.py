@@ -55,7 +55,8 @@ class RunningService:
             raise RuntimeError("this lab has no PostgreSQL database")
         return StatementLog(self.admin_url, self.database_url)
 
-    #: The lab's provider sinks by name (``svc.sinks["payments"].count(key)``), as in checks.
+    #: The lab's provider sinks and webhook receivers by name
+    #: (``svc.sinks["payments"].count(key)``), as in checks.
     sinks: dict[str, Any] = field(default_factory=dict)
     #: Every instance's URL (``instances = N`` in lab.toml), ``url`` first.
     urls: list[str] = field(default_factory=list)
@@ -137,8 +138,10 @@ class LabHandle:
                 session.start_services(timeout)
             except RunFailed as exc:
                 raise RuntimeError(f"{exc.message}\n\n{exc.log_tail}") from None
-            opened = {name: Sink(name, url)
-                      for name, url in json.loads(session.checks_env.get("LAB_SINKS", "{}")).items()}  # fmt: skip
+            # The provider sinks and the webhook receivers (no name is both), by name.
+            named = {**json.loads(session.checks_env.get("LAB_SINKS", "{}")),
+                     **json.loads(session.checks_env.get("LAB_RECEIVERS", "{}"))}  # fmt: skip
+            opened = {name: Sink(name, url) for name, url in named.items()}
             cleanup += [sink.close for sink in opened.values()]
         except BaseException:
             for fn in reversed(cleanup):

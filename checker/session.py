@@ -95,6 +95,11 @@ class Session:
         self.service_env: dict[str, str] = {**self.env, **self.sandbox_env}
         #: what the hidden checks get on top: LAB_RUN_DATABASE_URL, LAB_SINKS...
         self.checks_env: dict[str, str] = {}
+        # lab.toml [env]: the lab's configuration (a retry schedule, a provider's signing
+        # secret), the same for the service, its worker and the checks that judge them
+        lab_env = dict(getattr(lab, "env", ()) or ())
+        self.service_env.update(lab_env)
+        self.checks_env.update(lab_env)
         if self.sandbox_env:  # for learner code a check runs itself (sandbox.ForChecks)
             self.checks_env["LAB_LEARNER_SANDBOX"] = next(iter(self.sandbox_env.values()))
             self.checks_env["LAB_LEARNER_CODE"] = str(self.workspace)

@@ -213,3 +213,23 @@ def test_dev_check_finds_nothing_wrong_in_the_course():
     reports = dev_check(ROOT)
     assert [r.lab for r in reports] == Catalog(ROOT).ids()
     assert {r.lab: r.problems for r in reports if r.problems} == {}
+
+
+def test_env_reaches_the_service_its_worker_and_the_checks(tmp_path):
+    from checker.session import Session
+
+    text = GOOD + '\n[env]\nRETRY_SCHEDULE = "[0.2, 0.5]"\nPROVIDER_SECRET = "whsec_x"\n'
+    lab = load_lab(_write(tmp_path, text))
+    assert dict(lab.env) == {"RETRY_SCHEDULE": "[0.2, 0.5]", "PROVIDER_SECRET": "whsec_x"}
+    session = Session(lab, lab.path, state=tmp_path, run_dir=tmp_path / "run", zygote=False)
+    for env in (session.service_env, session.checks_env):
+        assert env["RETRY_SCHEDULE"] == "[0.2, 0.5]" and env["PROVIDER_SECRET"] == "whsec_x"
+
+
+@pytest.mark.parametrize(
+    ("name", "words"), [("retry", "upper-case"), ("DATABASE_URL", "set by the checker")]
+)
+def test_env_names_are_checked(tmp_path, name, words):
+    with pytest.raises(ManifestError) as info:
+        load_lab(_write(tmp_path, GOOD + f'\n[env]\n{name} = "x"\n'))
+    assert info.value.field.startswith("env") and words in info.value.message
