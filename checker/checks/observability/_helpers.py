@@ -132,9 +132,11 @@ def access_lines(records: Iterable[dict[str, Any]], rid: str) -> list[dict[str, 
     return [r for r in records if is_access(r) and r.get("request_id") == rid]
 
 
-def wait_access(logs, mark, rids: Iterable[str], timeout: float = 4.0) -> None:
+def wait_access(logs, mark, rids: Iterable[str], *, settle: float = 0.0,
+                timeout: float = 4.0) -> None:  # fmt: skip
     """Wait (a little) until each request id has its access line: a line is written
-    after the response is sent."""
+    after the response is sent; then ``settle`` s more, for lines that may follow it
+    (a traceback logged by the server after the response)."""
     pending = set(rids)
     deadline = time.monotonic() + timeout
     while pending and time.monotonic() < deadline:
@@ -142,7 +144,7 @@ def wait_access(logs, mark, rids: Iterable[str], timeout: float = 4.0) -> None:
         pending -= {r.get("request_id") for r in records if is_access(r)}
         if pending:
             time.sleep(0.05)
-    time.sleep(0.15)  # lines written just after the access line (a traceback) land too
+    time.sleep(settle)
 
 
 def stray_shown(lines: list[str], n: int = 4) -> str:

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from _helpers import (
     BOOKS,
-    Customer,
     card_number,
     deltas,
     duration_histogram,
@@ -27,9 +26,9 @@ def unknown_path(rng) -> str:
     return "/" + "/".join(segments)
 
 
-def test_metrics_count_requests(http, sinks, rng):
+def test_metrics_count_requests(http, sinks, rng, shopper):
     payments = sinks["payments"]
-    customer = Customer(http, rng)
+    customer = shopper()
     histogram = duration_histogram(scrape(http))
     book, missing, unknown = rng.choice(BOOKS), rng.randint(1000, 99_999), unknown_path(rng)
     auth = customer.auth()

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from _helpers import (
     BOOKS,
-    Customer,
     access_lines,
     card_number,
     hexid,
@@ -32,9 +31,9 @@ def _order(customer, payments, rng, logs, headers):
     return calls[0]["headers"], (lines[0] if lines else {})
 
 
-def test_trace_context_propagates(http, sinks, logs, rng):
+def test_trace_context_propagates(http, sinks, logs, rng, shopper):
     payments = sinks["payments"]
-    customer = Customer(http, rng)
+    customer = shopper()
     # A caller's trace, sampled and not: same trace-id, same flags, a new parent-id.
     for flags in rng.sample(["01", "00"], 2):
         trace_id, parent_id = hexid(rng, 32), hexid(rng, 16)
