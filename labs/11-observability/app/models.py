@@ -9,8 +9,12 @@ PG_INT_MAX = 2_147_483_647  # the largest PostgreSQL `integer`
 
 
 # Request bodies are not table models: their constraints go on the type.
-Email = Annotated[str, StringConstraints(max_length=254, pattern=r"^[^@\s]+@[^@\s]+$")]
+# No NUL anywhere: PostgreSQL refuses it in text, and a refusal must be a 422, not a 500.
+Email = Annotated[
+    str, StringConstraints(max_length=254, pattern=r"^[^@\s\x00-\x1f]+@[^@\s\x00-\x1f]+$")
+]
 CardNumber = Annotated[str, StringConstraints(pattern=r"^[0-9]{13,19}$")]
+Text = Annotated[str, StringConstraints(pattern=r"^[^\x00]*$")]
 
 
 def utc_now() -> datetime:
@@ -52,7 +56,7 @@ class UserPublic(SQLModel):
 
 
 class Login(SQLModel):
-    email: str = Field(max_length=254)
+    email: Text = Field(max_length=254)
     password: str = Field(max_length=128)
 
 
@@ -66,7 +70,7 @@ class OrderCreate(SQLModel):
     quantity: int = Field(default=1, gt=0, le=10)
     # Sent on to the payment provider and never stored: we keep no card numbers.
     card_number: CardNumber
-    note: str | None = Field(default=None, max_length=500)  # for the shop, e.g. gift wrap
+    note: Text | None = Field(default=None, max_length=500)  # for the shop, e.g. gift wrap
 
 
 class Order(SQLModel, table=True):
