@@ -62,8 +62,8 @@ def test_the_grammar_itself():
         'x{a="1",a="2"} 1',
         'x{a="\\q"} 1',
         "x 1 1.5",
-        "# TYPE h histogram\nh_bucket{le=\"1\"} 2\nh_bucket{le=\"+Inf\"} 1\nh_count 1\nh_sum 0.5",
-        "# TYPE h histogram\nh_bucket{le=\"1\"} 1\nh_count 1\nh_sum 0.5",
+        '# TYPE h histogram\nh_bucket{le="1"} 2\nh_bucket{le="+Inf"} 1\nh_count 1\nh_sum 0.5',
+        '# TYPE h histogram\nh_bucket{le="1"} 1\nh_count 1\nh_sum 0.5',
         "x 1\nx 2",
     ],
 )
@@ -114,7 +114,10 @@ def test_metrics_and_traceparent_against_the_references(solution):
         r = http.post("/orders", json={"book_id": 1 + i, "card_number": card}, headers=headers)
         assert r.status_code == 201, r.text
     payments.fail_next(1, status=503)
-    assert http.post("/orders", json={"book_id": 9, "card_number": card}, headers=auth).status_code == 500
+    assert (
+        http.post("/orders", json={"book_id": 9, "card_number": card}, headers=auth).status_code
+        == 500
+    )
     for path in ("/books/1", "/books/99999", "/no/such/page"):
         http.get(path)
 

@@ -255,7 +255,7 @@ def _check_histogram(family: Family) -> None:
             raise MetricsFormatError(0, f"{where}: a histogram needs buckets, _count and _sum")
         bounds = sorted(g["buckets"])
         if bounds[-1][0] != math.inf:
-            raise MetricsFormatError(0, f"{where}: no le=\"+Inf\" bucket")
+            raise MetricsFormatError(0, f'{where}: no le="+Inf" bucket')
         counts = [c for _, c in bounds]
         if any(b < a for a, b in zip(counts, counts[1:], strict=False)):
             raise MetricsFormatError(0, f"{where}: buckets are not cumulative")

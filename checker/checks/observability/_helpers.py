@@ -13,6 +13,8 @@ and reads only the log lines written since its own mark.
 
 from __future__ import annotations
 
+import contextlib
+import itertools
 import re
 import socket
 import string
@@ -20,8 +22,6 @@ import time
 from collections.abc import Iterable
 from typing import Any
 from urllib.parse import urlsplit
-
-import itertools
 
 import httpx
 
@@ -65,7 +65,9 @@ class Customer:
             fail("shop-broken", f"POST /users (a new customer) answered {said(r)}; expected 201")
         r = http.post("/login", json={"email": self.email, "password": self.password})
         if r.status_code != 200 or "access_token" not in _json(r):
-            fail("shop-broken", f"POST /login answered {said(r)}; expected 200 with an access_token")
+            fail(
+                "shop-broken", f"POST /login answered {said(r)}; expected 200 with an access_token"
+            )
         self.token = _json(r)["access_token"]
 
     def auth(self, **headers: str) -> dict[str, str]:
@@ -157,10 +159,8 @@ def malformed_request(base_url: str) -> None:
     parts = urlsplit(base_url)
     with socket.create_connection((parts.hostname, parts.port), timeout=3) as s:
         s.sendall(b"NOT HTTP AT ALL\x00\r\n\r\n")
-        try:
+        with contextlib.suppress(OSError):
             s.recv(1024)
-        except OSError:
-            pass
 
 
 # -- metrics ----------------------------------------------------------------------------

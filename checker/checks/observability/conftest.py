@@ -21,7 +21,9 @@ def shopper(base_url: str):
 
     def get() -> Customer:
         if not made:
-            made.append(Customer(client, random.Random(f"{os.environ.get('LAB_SEED', '0')}:shopper")))
+            made.append(
+                Customer(client, random.Random(f"{os.environ.get('LAB_SEED', '0')}:shopper"))
+            )
         return made[0]
 
     try:

@@ -11,10 +11,16 @@ def test_shop_works(http, sinks, rng):
     book = rng.choice(BOOKS)
     r = http.get(f"/books/{book}")
     if r.status_code != 200 or r.json().get("id") != book:
-        fail("book", f"GET /books/{book} answered {said(r)} {shown(r.text)}; expected 200 with the book.")
+        fail(
+            "book",
+            f"GET /books/{book} answered {said(r)} {shown(r.text)}; expected 200 with the book.",
+        )
     r = customer.order(book, card_number(rng), quantity=rng.randint(1, 3))
     if r.status_code != 201:
-        fail("order", f"POST /orders answered {said(r)} {shown(r.text)}; expected 201 with the paid order.")
+        fail(
+            "order",
+            f"POST /orders answered {said(r)} {shown(r.text)}; expected 201 with the paid order.",
+        )
     order = r.json()
     charges = payments.calls(key=str(order.get("id")))
     if len(charges) != 1 or order.get("status") != "paid":

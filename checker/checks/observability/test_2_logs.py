@@ -33,7 +33,9 @@ SAFE_ID = re.compile(r"[A-Za-z0-9._:-]{1,128}")
 AT_ONCE = 20
 
 
-def _requests_of_every_kind(http, sinks, rng, customer) -> list[tuple[str, str, int, httpx.Response]]:
+def _requests_of_every_kind(
+    http, sinks, rng, customer
+) -> list[tuple[str, str, int, httpx.Response]]:
     """A 200, a 404 from a route, a 404 no route matched, a 422, a 401, a 201 and a 500:
     (request id, method, expected status, response)."""
     payments = sinks["payments"]
@@ -50,9 +52,21 @@ def _requests_of_every_kind(http, sinks, rng, customer) -> list[tuple[str, str, 
     go("POST", "/login", 422, json={"email": customer.email})
     go("POST", "/orders", 401, json={"book_id": 1, "card_number": card_number(rng)})
     auth = customer.auth()
-    go("POST", "/orders", 201, headers=auth, json={"book_id": rng.choice(BOOKS), "card_number": card_number(rng)})
+    go(
+        "POST",
+        "/orders",
+        201,
+        headers=auth,
+        json={"book_id": rng.choice(BOOKS), "card_number": card_number(rng)},
+    )
     payments.fail_next(1, status=503)
-    go("POST", "/orders", 500, headers=auth, json={"book_id": rng.choice(BOOKS), "card_number": card_number(rng)})
+    go(
+        "POST",
+        "/orders",
+        500,
+        headers=auth,
+        json={"book_id": rng.choice(BOOKS), "card_number": card_number(rng)},
+    )
     return sent
 
 
@@ -63,15 +77,18 @@ def test_logs_are_json(http, base_url, sinks, logs, rng, shopper):
     malformed_request(base_url)
     logs.wait_for("Invalid HTTP request", since=mark, timeout=1.0)
     wait_access(logs, mark, [rid for rid, *_ in sent], settle=0.2)
-    for rid, method, expected, r in sent:
+    for _rid, method, expected, r in sent:
         if r.status_code != expected:
-            fail("unexpected-status", f"{method} {r.request.url.path} answered {said(r)}; expected {expected} here.")
+            fail(
+                "unexpected-status",
+                f"{method} {r.request.url.path} answered {said(r)}; expected {expected} here.",
+            )
     stray = logs.stray(since=mark)
     if stray:
         fail("not-json", f"{len(stray)} line(s) the service wrote are not one JSON object each: "
              f"{stray_shown(stray)}")  # fmt: skip
     records = logs.records(since=mark)
-    for rid, method, expected, r in sent:
+    for rid, method, _expected, r in sent:
         lines = access_lines(records, rid)
         what = f"{method} {r.request.url.path} (answered {r.status_code}, X-Request-ID {rid})"
         if not lines:
@@ -107,7 +124,7 @@ def test_request_id_serial(http, sinks, logs, rng, shopper):
         ("POST", "/orders", "ok", 201),
         ("POST", "/orders", "fail", 500),
     ]
-    for i, (method, path, kind, expected) in enumerate(probes):
+    for i, (method, path, kind, _expected) in enumerate(probes):
         # the longest id the contract allows, then shorter ones
         length = 128 if i == 0 else rng.randint(8, 60)
         rid = "".join(rng.choice(alphabet) for _ in range(length))
@@ -215,7 +232,11 @@ def test_request_ids_at_once(base_url, http, sinks, logs, rng, shopper):
                  f"got back {r.headers.get('x-request-id')!r}; expected its own id.")  # fmt: skip
     wait_access(logs, mark, rids)
     records = logs.records(since=mark)
-    got = sorted(r.get("request_id") for r in records if is_access(r) and r.get("route") and "order" in str(r.get("route")))
+    got = sorted(
+        r.get("request_id")
+        for r in records
+        if is_access(r) and r.get("route") and "order" in str(r.get("route"))
+    )
     if got != sorted(rids):
         seen = {g: got.count(g) for g in got}
         doubled = [g for g, n in seen.items() if n > 1]
@@ -253,21 +274,46 @@ def test_no_secrets_in_logs(http, sinks, logs, rng):
 
     book = rng.choice(BOOKS)
     sent = [
-        http.post("/login", json={"email": customer.email, "password": customer.password + "x"}, headers=rid()),
+        http.post(
+            "/login",
+            json={"email": customer.email, "password": customer.password + "x"},
+            headers=rid(),
+        ),
         http.post("/login", json={"password": customer.password}, headers=rid()),  # 422
-        http.post("/users", json={"email": "not-an-email", "password": customer.password}, headers=rid()),
-        customer.order(book, cards[0], note=f"Gift wrap please. Backup card {spaced(cards[1], ' ')}", headers=rid()),
-        customer.order(book, cards[2], quantity=0, note=f"use {spaced(cards[3], '-')} if that fails", headers=rid()),
-        customer.order(book, "12", note=f"card: {cards[4]}", headers=rid()),  # 422: not a card number
-        http.post("/orders", json={"book_id": book, "card_number": cards[5]},
-                  headers={"Authorization": f"Bearer {forged}", **rid()}),  # fmt: skip
+        http.post(
+            "/users", json={"email": "not-an-email", "password": customer.password}, headers=rid()
+        ),
+        customer.order(
+            book,
+            cards[0],
+            note=f"Gift wrap please. Backup card {spaced(cards[1], ' ')}",
+            headers=rid(),
+        ),
+        customer.order(
+            book,
+            cards[2],
+            quantity=0,
+            note=f"use {spaced(cards[3], '-')} if that fails",
+            headers=rid(),
+        ),
+        customer.order(
+            book, "12", note=f"card: {cards[4]}", headers=rid()
+        ),  # 422: not a card number
+        http.post(
+            "/orders",
+            json={"book_id": book, "card_number": cards[5]},
+            headers={"Authorization": f"Bearer {forged}", **rid()},
+        ),  # fmt: skip
     ]
     payments.fail_next(1, status=503)
     sent.append(customer.order(book, cards[6], note=f"{cards[6]}", headers=rid()))  # 500
     expected = [401, 422, 422, 201, 422, 422, 401, 500]
     for r, status in zip(sent, expected, strict=True):
         if r.status_code != status:
-            fail("unexpected-status", f"{r.request.method} {r.request.url.path} answered {said(r)}; expected {status} here.")
+            fail(
+                "unexpected-status",
+                f"{r.request.method} {r.request.url.path} answered {said(r)}; expected {status} here.",
+            )
     wait_access(logs, mark, rids, settle=0.2)
     text = "\n".join(line.text for line in logs.lines(since=mark))
     if customer.password in text:

@@ -42,9 +42,24 @@ def test_metrics_count_requests(http, sinks, rng, shopper):
         (f"GET /books/{book}", "GET", 200, lambda: http.get(f"/books/{book}")),
         (f"GET /books/{missing}", "GET", 404, lambda: http.get(f"/books/{missing}")),
         (f"GET {unknown}", "GET", 404, lambda: http.get(unknown)),
-        ("POST /orders", "POST", 201, lambda: http.post("/orders", json=order_body(), headers=auth)),
-        ("POST /orders", "POST", 422, lambda: http.post("/orders", json=order_body(quantity=0), headers=auth)),
-        ("POST /orders", "POST", 500, lambda: http.post("/orders", json=order_body(), headers=auth)),
+        (
+            "POST /orders",
+            "POST",
+            201,
+            lambda: http.post("/orders", json=order_body(), headers=auth),
+        ),
+        (
+            "POST /orders",
+            "POST",
+            422,
+            lambda: http.post("/orders", json=order_body(quantity=0), headers=auth),
+        ),
+        (
+            "POST /orders",
+            "POST",
+            500,
+            lambda: http.post("/orders", json=order_body(), headers=auth),
+        ),
     ]
     for what, method, status, send in phases:
         n = rng.randint(2, 5)
@@ -61,9 +76,13 @@ def test_metrics_count_requests(http, sinks, rng, shopper):
                 payments.recover()
         changed = {k: v for k, v in deltas(before, histogram.counts(scrape(http))).items()
                    if not is_metrics_route(k[1])}  # fmt: skip
-        shown_changes = ", ".join(
-            f"{{method={m!r}, route={r!r}, status={s!r}}} +{v:g}" for (m, r, s), v in changed.items()
-        ) or "nothing"
+        shown_changes = (
+            ", ".join(
+                f"{{method={m!r}, route={r!r}, status={s!r}}} +{v:g}"
+                for (m, r, s), v in changed.items()
+            )
+            or "nothing"
+        )
         expected = f"{what} sent {n} times (answered {status})"
         if len(changed) != 1:
             fail("miscounted", f"{expected}: {histogram.name}_count changed by {shown_changes}; "
@@ -90,12 +109,17 @@ def test_no_label_explosion(http, rng):
         answers = list(pool.map(http.get, paths))
     for path, r in zip(paths, answers, strict=True):
         if r.status_code != 404:
-            fail("unexpected-status", f"GET {path} answered {said(r)}; expected 404 (no such page).")
+            fail(
+                "unexpected-status", f"GET {path} answered {said(r)}; expected 404 (no such page)."
+            )
     after = scrape(http)
     new = sorted(after.series() - before.series())
     if new:
+
         def names(series):
-            return ", ".join(f"{n}{{{', '.join(f'{k}={v!r}' for k, v in labels)}}}" for n, labels in series[:2])
+            return ", ".join(
+                f"{n}{{{', '.join(f'{k}={v!r}' for k, v in labels)}}}" for n, labels in series[:2]
+            )
 
         by_id = [s for s in new if any(f"/{b}" in v for _, v in s[1] for b in ids)]
         if by_id:

@@ -20,12 +20,17 @@ from checker.verdict import fail
 def _order(customer, payments, rng, logs, headers):
     rid = request_id(rng, "trace")
     mark = logs.mark()
-    r = customer.order(rng.choice(BOOKS), card_number(rng), headers={**headers, "X-Request-ID": rid})
+    r = customer.order(
+        rng.choice(BOOKS), card_number(rng), headers={**headers, "X-Request-ID": rid}
+    )
     if r.status_code != 201:
         fail("unexpected-status", f"POST /orders answered {said(r)}; expected 201.")
     calls = payments.calls(key=str(r.json().get("id")))
     if len(calls) != 1:
-        fail("unexpected-calls", f"An order made {len(calls)} calls to the payment provider; expected 1.")
+        fail(
+            "unexpected-calls",
+            f"An order made {len(calls)} calls to the payment provider; expected 1.",
+        )
     wait_access(logs, mark, [rid])
     lines = access_lines(logs.records(since=mark), rid)
     return calls[0]["headers"], (lines[0] if lines else {})
@@ -39,7 +44,9 @@ def test_trace_context_propagates(http, sinks, logs, rng, shopper):
         trace_id, parent_id = hexid(rng, 32), hexid(rng, 16)
         state = f"{token_of(rng, 5)}={token_of(rng, 8)},{token_of(rng, 4)}@folio={hexid(rng, 16)}"
         sent = f"00-{trace_id}-{parent_id}-{flags}"
-        got, line = _order(customer, payments, rng, logs, {"traceparent": sent, "tracestate": state})
+        got, line = _order(
+            customer, payments, rng, logs, {"traceparent": sent, "tracestate": state}
+        )
         received = got.get("traceparent")
         parsed = parse_traceparent(received)
         if parsed is None:
@@ -71,7 +78,11 @@ def test_trace_context_propagates(http, sinks, logs, rng, shopper):
         headers = {} if incoming is None else {"traceparent": incoming}
         got, line = _order(customer, payments, rng, logs, headers)
         parsed = parse_traceparent(got.get("traceparent"))
-        label = "without traceparent" if incoming is None else f"with the invalid traceparent {incoming}"
+        label = (
+            "without traceparent"
+            if incoming is None
+            else f"with the invalid traceparent {incoming}"
+        )
         if parsed is None:
             fail("invalid-header", f"POST /orders {label} made the provider receive traceparent "
                  f"{got.get('traceparent')!r}; expected a valid new one (version 00).")  # fmt: skip
