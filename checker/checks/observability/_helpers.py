@@ -139,13 +139,15 @@ def wait_access(logs, mark, rids: Iterable[str], *, settle: float = 0.0,
     """Wait (a little) until each request id has its access line: a line is written
     after the response is sent; then ``settle`` s more, for lines that may follow it
     (a traceback logged by the server after the response)."""
-    pending = set(rids)
+    pending, n = set(rids), len(set(rids))
     deadline = time.monotonic() + timeout
     while pending and time.monotonic() < deadline:
-        records = logs.records(since=mark)
-        pending -= {r.get("request_id") for r in records if is_access(r)}
-        if pending:
+        lines = [r for r in logs.records(since=mark) if is_access(r)]
+        pending -= {r.get("request_id") for r in lines}
+        if pending and len(lines) < n:  # as many lines as requests: some carry wrong ids
             time.sleep(0.05)
+        else:
+            break
     time.sleep(settle)
 
 

@@ -198,15 +198,18 @@ def test_request_ids_at_once(base_url, http, sinks, logs, rng, shopper):
     payments.slow_next(AT_ONCE, delay=15)
     mark = logs.mark()
 
+    # One client for all (thread-safe), with a connection each: no keep-alive to reuse.
+    limits = httpx.Limits(max_connections=AT_ONCE + 5, max_keepalive_connections=0)
+    client = httpx.Client(base_url=base_url, timeout=30, limits=limits)
+
     def one(i: int) -> None:
         body = {"book_id": rng_books[i], "card_number": cards[i]}
-        with httpx.Client(base_url=base_url, timeout=30) as client:
-            barrier.wait(timeout=20)
-            try:
-                answers[i] = client.post("/orders", json=body,
-                                         headers=customer.auth(**{"X-Request-ID": rids[i]}))  # fmt: skip
-            except httpx.HTTPError as exc:
-                answers[i] = exc
+        barrier.wait(timeout=20)
+        try:
+            answers[i] = client.post("/orders", json=body,
+                                     headers=customer.auth(**{"X-Request-ID": rids[i]}))  # fmt: skip
+        except httpx.HTTPError as exc:
+            answers[i] = exc
 
     rng_books = [rng.choice(BOOKS) for _ in range(AT_ONCE)]
     cards = [card_number(rng) for _ in range(AT_ONCE)]
@@ -220,6 +223,7 @@ def test_request_ids_at_once(base_url, http, sinks, logs, rng, shopper):
     payments.release()
     for t in threads:
         t.join(30)
+    client.close()
     if held < AT_ONCE:
         fail("not-concurrent", f"Only {held} of {AT_ONCE} orders sent at once reached the payment "
              "provider together; the service must serve them concurrently.")  # fmt: skip

@@ -12,11 +12,19 @@ from checker.verdict import fail
 DEADLINE_S = 2.0
 
 
+_clients: dict[str, httpx.Client] = {}
+
+
 def _probe(base_url: str, path: str) -> tuple[int | None, float]:
+    """One probe, as an orchestrator sends it: a new connection, a deadline."""
+    client = _clients.get(base_url)
+    if client is None:
+        limits = httpx.Limits(max_keepalive_connections=0)
+        client = _clients[base_url] = httpx.Client(base_url=base_url, timeout=DEADLINE_S + 3,
+                                                   limits=limits)  # fmt: skip
     t0 = time.monotonic()
     try:
-        with httpx.Client(base_url=base_url, timeout=DEADLINE_S + 3) as client:
-            status = client.get(path).status_code
+        status = client.get(path).status_code
     except httpx.HTTPError:
         status = None
     return status, time.monotonic() - t0
