@@ -243,6 +243,17 @@ def is_metrics_route(route: str) -> bool:
     return "metrics" in route
 
 
+def scrape_until(http: httpx.Client, done, timeout: float = 1.5) -> Exposition:
+    """Scrape until ``done(exposition)`` or ``timeout``: some libraries record a request
+    just after its response is sent, so the last one may reach /metrics a moment late."""
+    deadline = time.monotonic() + timeout
+    while True:
+        exposition = scrape(http)
+        if done(exposition) or time.monotonic() > deadline:
+            return exposition
+        time.sleep(0.05)
+
+
 # -- W3C Trace Context ------------------------------------------------------------------
 TRACEPARENT = re.compile(r"00-([0-9a-f]{32})-([0-9a-f]{16})-([0-9a-f]{2})")
 
