@@ -243,7 +243,7 @@ def is_metrics_route(route: str) -> bool:
     return "metrics" in route
 
 
-def scrape_until(http: httpx.Client, done, timeout: float = 1.5) -> Exposition:
+def scrape_until(http: httpx.Client, done, timeout: float = 0.75) -> Exposition:
     """Scrape until ``done(exposition)`` or ``timeout``: some libraries record a request
     just after its response is sent, so the last one may reach /metrics a moment late."""
     deadline = time.monotonic() + timeout
