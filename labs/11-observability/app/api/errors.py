@@ -40,10 +40,28 @@ class Problem(BaseModel):
     errors: list[FieldError] | None = None  # a 422's fields, and why each was refused
 
 
+def _inlined(schema: dict[str, Any]) -> dict[str, Any]:
+    """The schema with its `$defs` put in place: a `#/$defs/...` reference would point
+    at the root of the OpenAPI document, where there are none."""
+    defs = schema.pop("$defs", {})
+
+    def walk(node: Any) -> Any:
+        if isinstance(node, dict):
+            ref = node.get("$ref", "")
+            if ref.startswith("#/$defs/"):
+                return walk(defs[ref.removeprefix("#/$defs/")])
+            return {k: walk(v) for k, v in node.items()}
+        if isinstance(node, list):
+            return [walk(v) for v in node]
+        return node
+
+    return walk(schema)
+
+
 def problems(*statuses: int) -> dict[int | str, dict[str, Any]]:
     """The OpenAPI `responses=` entry for these error statuses (always 422 too: any
     route with parameters or a body can refuse them)."""
-    schema = Problem.model_json_schema()
+    schema = _inlined(Problem.model_json_schema())
     return {
         status: {
             "description": HTTPStatus(status).phrase,
