@@ -8,6 +8,7 @@ from sqlmodel import Field, SQLModel
 
 PG_INT_MAX = 2_147_483_647  # the largest PostgreSQL `integer`
 NO_NUL = r"^[^\x00]*$"  # PostgreSQL text can't hold a NUL character: a 422, not a 500
+# (given as schema_extra={"pattern": ...}: SQLModel enforces regex= only on tables, never on a body)
 
 
 class BookBase(SQLModel):
@@ -28,8 +29,8 @@ class BookPublic(BookBase):
 
 
 class UserBase(SQLModel):
-    display_name: str = Field(default="", max_length=80, regex=NO_NUL)
-    bio: str = Field(default="", max_length=500, regex=NO_NUL)
+    display_name: str = Field(default="", max_length=80, schema_extra={"pattern": NO_NUL})
+    bio: str = Field(default="", max_length=500, schema_extra={"pattern": NO_NUL})
     is_admin: bool = False
     role: str = "customer"
     wallet_balance_cents: int = 0
@@ -54,8 +55,8 @@ class UserUpdate(SQLModel):
     (an unknown field is ignored), so is_admin, role, the balance and the verified flag
     stay the server's to set (OWASP API3:2023)."""
 
-    display_name: str | None = Field(default=None, max_length=80, regex=NO_NUL)
-    bio: str | None = Field(default=None, max_length=500, regex=NO_NUL)
+    display_name: str | None = Field(default=None, max_length=80, schema_extra={"pattern": NO_NUL})
+    bio: str | None = Field(default=None, max_length=500, schema_extra={"pattern": NO_NUL})
 
 
 class UserSession(SQLModel, table=True):
@@ -69,8 +70,8 @@ class UserSession(SQLModel, table=True):
 
 
 class LoginIn(SQLModel):
-    email: str = Field(max_length=254, regex=NO_NUL)
-    password: str = Field(max_length=200, regex=NO_NUL)
+    email: str = Field(max_length=254, schema_extra={"pattern": NO_NUL})
+    password: str = Field(max_length=200, schema_extra={"pattern": NO_NUL})
 
 
 class OrderItemBase(SQLModel):
@@ -129,7 +130,7 @@ class Cover(SQLModel, table=True):
 
 
 class CoverIn(SQLModel):
-    url: str = Field(max_length=2000, regex=NO_NUL)
+    url: str = Field(max_length=2000, schema_extra={"pattern": NO_NUL})
 
 
 class CoverPublic(SQLModel):

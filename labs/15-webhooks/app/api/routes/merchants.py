@@ -11,7 +11,8 @@ router = APIRouter(tags=["merchants"])
 
 
 class MerchantIn(BaseModel):
-    name: str = Field(min_length=1, max_length=200)
+    # Printable text: a NUL would reach PostgreSQL, which refuses it (a 500, not a 422).
+    name: str = Field(min_length=1, max_length=200, pattern=r"^[^\x00-\x1f]+$")
 
 
 class MerchantOut(BaseModel):

@@ -10,7 +10,9 @@ router = APIRouter(tags=["orders"])
 
 
 class OrderIn(BaseModel):
-    customer_email: str = Field(min_length=3, max_length=254, pattern=r"^[^@\s]+@[^@\s]+$")
+    customer_email: str = Field(
+        min_length=3, max_length=254, pattern=r"^[^@\s\x00-\x1f]+@[^@\s\x00-\x1f]+$"
+    )
     amount_cents: int = Field(gt=0, le=100_000_000)
 
 
