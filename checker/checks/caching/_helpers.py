@@ -43,6 +43,25 @@ def statements(db, *, reading: str | None = None) -> int:
     return int(row[0])
 
 
+def settle(db, timeout: float = 3.0) -> bool:
+    """Wait until no other backend of the run's database is busy or inside a transaction.
+    pg_stat_statements records a SELECT when its portal closes, for a request's last
+    statement at transaction end, which FastAPI reaches after the response is sent: a
+    count read right after the answer can miss it, and the next request is blamed."""
+    deadline = time.monotonic() + timeout
+    while True:
+        busy = db.execute(
+            "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()"
+            " AND pid <> pg_backend_pid() AND backend_type = 'client backend'"
+            " AND state IS DISTINCT FROM 'idle'"
+        ).fetchone()[0]
+        if not busy:
+            return True
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.005)
+
+
 def _deallocations(db) -> int:
     return int(db.execute("SELECT dealloc FROM pg_stat_statements_info").fetchone()[0])
 
@@ -53,9 +72,11 @@ def count_statements(db, action, *, reading: str | None = None, attempts: int = 
     least used ones when full, which would make counts drop; a measurement during which
     that happened is taken again (``action`` must be repeatable)."""
     for _ in range(attempts):
+        settle(db)
         evictions = _deallocations(db)
         before = statements(db, reading=reading)
         value = action()
+        settle(db)
         ran = statements(db, reading=reading) - before
         if _deallocations(db) == evictions:
             return ran, value
