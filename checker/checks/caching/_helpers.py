@@ -31,13 +31,14 @@ READS = [
 
 def statements(db, *, reading: str | None = None) -> int:
     """Statements run so far in this run's database, from pg_stat_statements (the
-    checks' own reads of pg_stat_statements left out); with ``reading``, only those
-    that name that table (a computation, as opposed to a connection's set-up)."""
+    checks' own reads of pg_stat_statements and pg_stat_activity left out); with
+    ``reading``, only those that name that table (a computation, as opposed to a
+    connection's set-up)."""
     row = db.execute(
         "SELECT coalesce(sum(calls), 0)::bigint FROM pg_stat_statements s "
         "JOIN pg_database d ON d.oid = s.dbid "
         "WHERE d.datname = current_database() AND s.query !~* %s "
-        "AND s.query NOT ILIKE '%%pg_stat_statements%%' AND s.query ~* %s",
+        "AND s.query NOT ILIKE '%%pg_stat_%%' AND s.query ~* %s",
         (_NOT_WORK, rf"\m{reading}\M" if reading else "."),
     ).fetchone()
     return int(row[0])
