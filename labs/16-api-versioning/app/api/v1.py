@@ -45,8 +45,8 @@ class BookV1(BaseModel):
 
 
 class BookV1Create(BaseModel):
-    title: str = Field(min_length=1, max_length=200)
-    author: str = Field(min_length=1, max_length=200)
+    title: str = Field(min_length=1, max_length=200, pattern=r"^[^\x00]*$")
+    author: str = Field(min_length=1, max_length=200, pattern=r"^[^\x00]*$")
     price: float = Field(ge=0, le=100_000)
     format: Format = Format.paperback
     # TODO: since v2 shipped, creating a book from the mobile app (v1) fails with 422.
@@ -54,8 +54,8 @@ class BookV1Create(BaseModel):
 
 
 class BookV1Update(BaseModel):
-    title: str | None = Field(default=None, min_length=1, max_length=200)
-    author: str | None = Field(default=None, min_length=1, max_length=200)
+    title: str | None = Field(default=None, min_length=1, max_length=200, pattern=r"^[^\x00]*$")
+    author: str | None = Field(default=None, min_length=1, max_length=200, pattern=r"^[^\x00]*$")
     price: float | None = Field(default=None, ge=0, le=100_000)
     format: Format | None = None
 

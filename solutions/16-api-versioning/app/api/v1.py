@@ -34,15 +34,15 @@ class BookV1(BaseModel):
 
 
 class BookV1Create(BaseModel):
-    title: str = Field(min_length=1, max_length=200)
-    author: str = Field(min_length=1, max_length=200)
+    title: str = Field(min_length=1, max_length=200, pattern=r"^[^\x00]*$")
+    author: str = Field(min_length=1, max_length=200, pattern=r"^[^\x00]*$")
     price: float = Field(ge=0, le=100_000)
     format: Format = Format.paperback
 
 
 class BookV1Update(BaseModel):
-    title: str | None = Field(default=None, min_length=1, max_length=200)
-    author: str | None = Field(default=None, min_length=1, max_length=200)
+    title: str | None = Field(default=None, min_length=1, max_length=200, pattern=r"^[^\x00]*$")
+    author: str | None = Field(default=None, min_length=1, max_length=200, pattern=r"^[^\x00]*$")
     price: float | None = Field(default=None, ge=0, le=100_000)
     format: Format | None = None
 

@@ -39,21 +39,21 @@ class BookV2(BaseModel):
 
 
 class BookV2Create(BaseModel):
-    title: str = Field(min_length=1, max_length=200)
-    subtitle: str | None = Field(default=None, max_length=200)
-    authors: list[Annotated[str, Field(min_length=1, max_length=200)]] = Field(
-        min_length=1, max_length=20
+    title: str = Field(min_length=1, max_length=200, pattern=r"^[^\x00]*$")
+    subtitle: str | None = Field(default=None, max_length=200, pattern=r"^[^\x00]*$")
+    authors: list[Annotated[str, Field(min_length=1, max_length=200, pattern=r"^[^\x00]*$")]] = (
+        Field(min_length=1, max_length=20)
     )
     price: PriceIn
     format: Format = Format.paperback
 
 
 class BookV2Update(BaseModel):
-    title: str | None = Field(default=None, min_length=1, max_length=200)
-    subtitle: str | None = Field(default=None, max_length=200)
-    authors: list[Annotated[str, Field(min_length=1, max_length=200)]] | None = Field(
-        default=None, min_length=1, max_length=20
-    )
+    title: str | None = Field(default=None, min_length=1, max_length=200, pattern=r"^[^\x00]*$")
+    subtitle: str | None = Field(default=None, max_length=200, pattern=r"^[^\x00]*$")
+    authors: (
+        list[Annotated[str, Field(min_length=1, max_length=200, pattern=r"^[^\x00]*$")]] | None
+    ) = Field(default=None, min_length=1, max_length=20)
     price: PriceIn | None = None
     format: Format | None = None
 
