@@ -4,7 +4,7 @@ For each lab, the solution is composed as ``lab check --solution`` composes it a
 the same way (real PostgreSQL and Redis, the lab's sinks, worker and fault proxy), by
 the runner itself: the run's only check is schemathesis, run as a command against the
 service's ``/openapi.json``. It generates valid and invalid requests for every operation
-(seeded, a bounded number of examples and a time budget) and requires
+(seeded, and bounded by a number of examples, not by time, so that a seed replays) and requires
 
 * ``not_a_server_error``: no 5xx answer, whatever the input;
 * ``response_schema_conformance``: every answer matches what the OpenAPI documents.
@@ -37,7 +37,11 @@ from .conftest import ROOT
 LABS = Catalog(ROOT).labs
 SEED = int(os.environ.get("LAB_SCHEMATHESIS_SEED", "20261204"))
 MAX_EXAMPLES = int(os.environ.get("LAB_SCHEMATHESIS_EXAMPLES", "25"))
-MAX_TIME_S = int(os.environ.get("LAB_SCHEMATHESIS_MAX_TIME", "8"))
+# Bounded by the number of examples only: a time budget would make the same seed cover
+# more or less of the API depending on the machine's load (a CI run once found a 500 that
+# the runs before it, on the same seed, had not reached). The time limit below only stops
+# a hung run.
+MAX_TIME_S = 120
 
 pytestmark = pytest.mark.slow
 
@@ -88,7 +92,7 @@ CHECK = textwrap.dedent(
             str(st), "run", base_url + "/openapi.json",
             "--checks", "not_a_server_error,response_schema_conformance",
             "--seed", "{SEED}", "--max-examples", "{MAX_EXAMPLES}",
-            "--max-time", "{MAX_TIME_S}", "--workers", "1",
+            "--workers", "1",
             "--phases", "examples,coverage,fuzzing",
             "--generation-database", "none", "--request-timeout", "5",
             "--no-color", "--output-truncate", "false",
