@@ -311,7 +311,8 @@ def services_up() -> None:
         console.print(f"[green]✔[/] {p.name:8} {p.kind:8} {redact(url)}")
     from .zygote import Zygote
 
-    Zygote(_state()).start_in_background()  # makes the next `lab check` start faster
+    for trusted in (False, True):  # makes the next `lab check` start faster
+        Zygote(_state(), trusted=trusted).start_in_background()
 
 
 @services_app.command("down")
@@ -323,6 +324,8 @@ def services_down() -> None:
 
     if Zygote(_state()).stop():
         console.print("service fork server stopped")
+    if Zygote(_state(), trusted=True).stop():
+        console.print("checks fork server stopped")
     for p in providers(_state()).all():
         stopped = p.stop()
         word = (
@@ -346,8 +349,10 @@ def services_status() -> None:
         console.print(f"[bold]{st.name}[/] ({st.provider}{version}): {state}")
         for key, value in ([("url", st.url)] if st.url else []) + list(st.details.items()):
             console.print(f"  [dim]{key:5}[/] {value}", soft_wrap=True)
-    ready = "[green]running[/]" if Zygote(_state()).ready() else "[dim]not running[/]"
-    console.print(f"[bold]fork server[/] (pre-imported Python for fast service starts): {ready}")
+    for trusted, what in ((False, "service starts"), (True, "the checks' own processes")):
+        up = Zygote(_state(), trusted=trusted).ready()
+        ready = "[green]running[/]" if up else "[dim]not running[/]"
+        console.print(f"[bold]fork server[/] (pre-imported Python for {what}): {ready}")
 
 
 @app.command()

@@ -47,10 +47,18 @@ class ManagedProcess:
         _LIVE[proc.pid] = proc
         return self
 
-    def start(self, memory_mb: int | None = None) -> ManagedProcess:
+    def start(self, memory_mb: int | None = None, zygote: Zygote | None = None) -> ManagedProcess:
         """Start it; under the run's sandbox when ``env`` names one (``LAB_SANDBOX``):
-        its PID namespace, uid and limits (then ``memory_mb`` is the sandbox's)."""
+        its PID namespace, uid and limits (then ``memory_mb`` is the sandbox's). A
+        trusted ``python -m`` process is forked by the trusted ``zygote`` when it is warm."""
         self.log_path.parent.mkdir(parents=True, exist_ok=True)
+        module_run = self.args[:2] == [sys.executable, "-m"] and len(self.args) > 2
+        if self.trusted and zygote is not None and module_run and memory_mb is None:
+            with contextlib.suppress(OSError):  # gone meanwhile: start the plain way
+                if zygote.ready():
+                    pid = zygote.run_module(self.args[2], self.args[3:], cwd=self.cwd,
+                                            env=self.env, log_path=self.log_path)  # fmt: skip
+                    return self.adopt(ForkedProcess(pid, zygote))
         if self.trusted:
             args, env, confine = self.args, self.env, None
         else:

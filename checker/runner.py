@@ -36,6 +36,8 @@ from .paths import CHECKS_DIR
 from .results import CheckResult, RunError, RunResult
 from .session import Session, base_env, template_for
 from .workspace import Workspace
+from .zygote import ForkedProcess, Zygote
+from .zygote import enabled as zygote_enabled
 
 Listener = Callable[[str, Any], None]
 KEEP_RUNS = 30
@@ -114,8 +116,8 @@ class _Checks:
     starts, then waits for ``go`` (with the run's URLs) on a pipe of its own."""
 
     def __init__(self, lab: Lab, workspace: Workspace, env: dict[str, str], opts: RunOptions,
-                 run_dir: Path, seed: int = 0,
-                 only: frozenset[str] = frozenset()) -> None:  # fmt: skip
+                 run_dir: Path, seed: int = 0, only: frozenset[str] = frozenset(),
+                 zygote: Zygote | None = None) -> None:  # fmt: skip
         self.log = run_dir / "checks.log"
         events_read, events_write = os.pipe()
         go_read, self.go_fd = os.pipe()
@@ -132,20 +134,32 @@ class _Checks:
             "LAB_SERVICE_LOG": str(run_dir / "service.log"),
             "LAB_SEED": str(seed),
         }
+        args = [str(lab.checks_path), "-p", "checker.pytest_plugin", "--assert=plain", "-q",
+                "--no-header", "-p", "no:cacheprovider",
+                # Our settings only, and no conftest.py from above the checks: a
+                # project's pytest config must never leak into a check run.
+                "-c", str(CHECKS_INI), "--rootdir", str(lab.checks_path.parent),
+                "--confcutdir", str(lab.checks_path.parent)]  # fmt: skip
+        cwd = lab.checks_path.parent
+        self.via_zygote = False
         try:
-            with open(self.log, "wb") as log:
-                self.proc = subprocess.Popen(
-                    [sys.executable, "-m", "pytest", str(lab.checks_path),
-                     "-p", "checker.pytest_plugin", "--assert=plain", "-q", "--no-header",
-                     "-p", "no:cacheprovider",
-                     # Our settings only, and no conftest.py from above the checks: a
-                     # project's pytest config must never leak into a check run.
-                     "-c", str(CHECKS_INI), "--rootdir", str(lab.checks_path.parent),
-                     "--confcutdir", str(lab.checks_path.parent)],
-                    cwd=lab.checks_path.parent, env=env, stdin=subprocess.DEVNULL,
-                    stdout=log, stderr=subprocess.STDOUT, pass_fds=(events_write, go_read),
-                    start_new_session=True,
-                )  # fmt: skip
+            self.log.write_bytes(b"")
+            if zygote is not None and zygote.ready():
+                with contextlib.suppress(OSError):  # gone meanwhile: start the plain way
+                    pid = zygote.run_module(
+                        "pytest", args, cwd=cwd, env=env, log_path=self.log,
+                        fds={"LAB_EVENTS_FD": events_write, "LAB_GO_FD": go_read},
+                    )  # fmt: skip
+                    self.proc = ForkedProcess(pid, zygote)
+                    self.via_zygote = True
+            if not self.via_zygote:
+                with open(self.log, "ab") as log:
+                    self.proc = subprocess.Popen(
+                        [sys.executable, "-m", "pytest", *args],
+                        cwd=cwd, env=env, stdin=subprocess.DEVNULL, stdout=log,
+                        stderr=subprocess.STDOUT, pass_fds=(events_write, go_read),
+                        start_new_session=True,
+                    )  # fmt: skip
         finally:
             os.close(events_write)  # the child holds its own copies now
             os.close(go_read)
@@ -202,12 +216,15 @@ def run(
     box: sandbox.Sandbox | None = None
     result.seed = opts.seed if opts.seed is not None else secrets.randbelow(10**9)
     checks_digest = sandbox.digest(lab.checks_path, sandbox.PACKAGE)
+    # The fork server of our own processes (checks, sidecars): used when warm.
+    trusted = Zygote(state, trusted=True) if zygote_enabled() else None
+    checks: _Checks | None = None
     try:
         with process.interrupts_raise():
             # Nothing here tells a check from a person: the service sees what
             # `lab notebook` gives (no LAB_ENV, no variable only checks set).
             env = base_env()
-            checks = _Checks(lab, workspace, env, opts, run_dir, result.seed, subset)
+            checks = _Checks(lab, workspace, env, opts, run_dir, result.seed, subset, trusted)
             try:
                 # Learner code runs confined, in a copy of its folder (checker/sandbox.py);
                 # the session closes the sandbox (killing what is left) before the drop.
@@ -281,6 +298,9 @@ def run(
     if result.error and RunErrorKind(result.error.kind).shows_service_log and session and \
             session.services:  # fmt: skip
         result.error.log_tail = process.tail(service_log)
+    if trusted is not None and (checks is None or not checks.via_zygote):
+        with contextlib.suppress(OSError, TimeoutError):
+            trusted.start_in_background()  # for the next run (not competing with this one)
     result.duration_s = time.monotonic() - t0
     result.settle()
     (run_dir / "result.json").write_text(result.to_json())

@@ -88,6 +88,8 @@ class Session:
         self.env = env if env is not None else base_env()
         self.db_label = db_label or (lab.id if lab is not None else "run")
         self.zygote = Zygote(state) if zygote and zygote_enabled() else None
+        #: the fork server of our own processes (sidecars); the runner warms it up
+        self.trusted_zygote = Zygote(state, trusted=True) if zygote and zygote_enabled() else None
         self.without = without  # sidecars (by key) a notebook leaves to the learner
         #: what the learner's service (and worker) get: DATABASE_URL, REDIS_URL, sinks...
         #: (``LAB_SANDBOX`` tells process.py how to confine them; it is removed before
@@ -179,7 +181,8 @@ class Session:
             self.checks_env.update(exports.checks)
 
     def _start_sidecar(self, kind: type[Sidecar]) -> Sidecar:
-        ctx = Context(self.lab, self.run_dir, self.workspace, dict(self.service_env))
+        ctx = Context(self.lab, self.run_dir, self.workspace, dict(self.service_env),
+                      zygote=self.trusted_zygote)  # fmt: skip
         sidecar = kind(ctx)
         self.on_close(sidecar.stop)
         sidecar.start()

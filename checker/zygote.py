@@ -13,6 +13,15 @@ Safety and lifetime:
 * it is started in the background on first use and reused while its fingerprint
   (interpreter, installed packages, this file) matches; ``lab services down`` stops it;
 * ``LAB_ZYGOTE=0`` turns it off (services then start with a plain ``python -m uvicorn``).
+
+A second, *trusted* zygote does the same for the checker's own processes: the hidden
+checks' pytest process and the sidecars (sinks, the Redis fault proxy). It imports pytest,
+httpx, psycopg and redis once, runs outside any sandbox (it never runs learner code; the
+worker's supervisor, which does, is never forked by it) and runs a module as
+``python -m`` would (``run_module``), with the caller's log and pipes passed over the
+socket (SCM_RIGHTS). A checks process then costs about a tenth of a second of CPU instead
+of half a second (benchmarks/zygote_checks.py), which the self-verification's hundreds of
+runs and a class's grading feel most.
 """
 
 from __future__ import annotations
@@ -39,7 +48,19 @@ PRELOAD = (
     "uvicorn.protocols.http.httptools_impl", "uvicorn.lifespan.on", "uvicorn.loops.auto",
     "anyio", "anyio._backends._asyncio", "h11", "email_validator", "multipart", "jwt",
 )  # fmt: skip
+#: The trusted zygote's imports: what the checks' pytest process and the sidecars need.
+#: Nothing that patches the interpreter on import (locust's gevent), nothing of ours but
+#: this module (the checks import checker modules fresh in each child).
+TRUSTED_PRELOAD = (
+    "pytest", "_pytest.main", "_pytest.python", "_pytest.fixtures", "_pytest.terminal",
+    "_pytest.runner", "_pytest.debugging", "_pytest.unittest", "_pytest.junitxml",
+    "_pytest.logging", "_pytest.capture", "_pytest.skipping", "pdb", "unittest", "difflib",
+    "xml.etree.ElementTree", "socketserver", "http.server", "http.client", "tomllib",
+    "httpx", "httpcore", "h11", "anyio", "anyio._backends._asyncio", "psycopg",
+    "redis", "email.utils", "concurrent.futures",
+)  # fmt: skip
 MAX_SOCKET_PATH = 100
+MAX_FDS = 8
 
 
 def fingerprint() -> str:
@@ -56,10 +77,12 @@ def enabled() -> bool:
 
 
 class Zygote:
-    """The runner's side: find (or start) the zygote, ask it for a service process."""
+    """The runner's side: find (or start) the zygote, ask it for a service process (or,
+    the ``trusted`` one, for a process of the checker's own: ``run_module``)."""
 
-    def __init__(self, state: Path) -> None:
-        self.dir = state / "zygote"
+    def __init__(self, state: Path, *, trusted: bool = False) -> None:
+        self.trusted = trusted
+        self.dir = state / ("zygote-trusted" if trusted else "zygote")
         self.sock = self.dir / "zygote.sock"
         self.log = self.dir / "zygote.log"
         self.pidfile = self.dir / "zygote.pid"
@@ -67,11 +90,15 @@ class Zygote:
     def usable(self) -> bool:
         return enabled() and len(str(self.sock)) <= MAX_SOCKET_PATH
 
-    def _request(self, payload: dict, timeout: float = 5.0) -> dict:
+    def _request(self, payload: dict, timeout: float = 5.0, fds: list[int] = ()) -> dict:
         with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as s:
             s.settimeout(timeout)
             s.connect(str(self.sock))
-            s.sendall(json.dumps(payload).encode() + b"\n")
+            data = json.dumps(payload).encode() + b"\n"
+            if fds:  # the descriptors ride with the first bytes
+                sent = socket.send_fds(s, [data], list(fds))
+                data = data[sent:]
+            s.sendall(data)
             data = b""
             while not data.endswith(b"\n"):
                 chunk = s.recv(65536)
@@ -85,9 +112,10 @@ class Zygote:
         if not self.usable() or not self.sock.exists():
             return False
         try:
-            return self._request({"op": "hello"}, timeout=1.0).get("fingerprint") == fingerprint()
+            reply = self._request({"op": "hello"}, timeout=1.0)
         except (OSError, ValueError):
             return False
+        return reply.get("fingerprint") == fingerprint() and reply.get("trusted") == self.trusted
 
     def _recorded(self) -> tuple[int, str] | None:
         try:
@@ -111,10 +139,11 @@ class Zygote:
             if recorded and recorded[1] == fingerprint():
                 return  # running or still importing: the next run will use it
             self.stop(wait=False)
+            prefix = [] if self.trusted else sandbox.zygote_prefix(self.dir / "mnt")
+            kind = ["--trusted"] if self.trusted else []
             with open(self.log, "ab") as log:
                 proc = subprocess.Popen(
-                    [*sandbox.zygote_prefix(self.dir / "mnt"), sys.executable, "-m",
-                     "checker.zygote", str(self.dir)],
+                    [*prefix, sys.executable, "-m", "checker.zygote", str(self.dir), *kind],
                     stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
                     start_new_session=True, cwd=self.dir, env=_server_env(),
                 )  # fmt: skip
@@ -141,6 +170,26 @@ class Zygote:
         )
         if "pid" not in reply:
             raise OSError(reply.get("error", "the zygote did not start the service"))
+        return int(reply["pid"])
+
+    def run_module(self, module: str, args: list[str], *, cwd: Path, env: dict[str, str],
+                   log_path: Path, fds: dict[str, int] | None = None) -> int:  # fmt: skip
+        """Run ``python -m module args`` as a child of the trusted zygote, in a session of
+        its own, with stdout and stderr appended to ``log_path``. ``fds``: descriptors of
+        the caller's for the child, by the variable that tells it their number."""
+        assert self.trusted, "only the trusted zygote runs the checker's own modules"
+        fds = fds or {}
+        log = os.open(log_path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
+        try:
+            reply = self._request(
+                {"op": "run", "module": module, "args": args, "cwd": str(cwd),
+                 "env": env, "fd_env": list(fds)},
+                fds=[log, *fds.values()],
+            )  # fmt: skip
+        finally:
+            os.close(log)
+        if "pid" not in reply:
+            raise OSError(reply.get("error", "the zygote did not start the process"))
         return int(reply["pid"])
 
     def exit_code(self, pid: int) -> int | None:
@@ -174,7 +223,11 @@ def _server_env() -> dict[str, str]:
     environment from the request, but the block it was started with stays in their
     memory: it must hold nothing of the caller's (admin URLs, LAB_* settings)."""
     keep = ("PATH", "LANG", "LC_ALL", "LC_CTYPE", "PYTHONPATH", "VIRTUAL_ENV", "TZ")
-    return {k: os.environ[k] for k in keep if k in os.environ}
+    env = {k: os.environ[k] for k in keep if k in os.environ}
+    # Room for the children's titles (setproctitle writes over the argv and environment
+    # block the zygote started with, and cannot grow it): blanks, nothing of the caller's.
+    env["LAB_TITLE_ROOM"] = " " * 4096
+    return env
 
 
 class ForkedProcess:
@@ -228,6 +281,16 @@ def _reap(exits: Path) -> None:
         tmp.rename(exits / str(pid))
 
 
+def _title(argv: list[str]) -> None:
+    """Show the command line a plain start would have (ps, psutil, /proc/PID/cmdline),
+    not the zygote's: for the person looking at their processes, and so that a service
+    sees the same whether it was forked or started."""
+    with contextlib.suppress(ImportError):
+        import setproctitle
+
+        setproctitle.setproctitle(" ".join(argv))
+
+
 def _child(req: dict) -> None:
     """In the forked child: become the learner's service. Never returns."""
     code = 1
@@ -255,6 +318,7 @@ def _child(req: dict) -> None:
         sys.dont_write_bytecode = bool(os.environ.get("PYTHONDONTWRITEBYTECODE"))
         sys.path[0] = req["cwd"]
         sys.argv = ["uvicorn", *req["args"]]
+        _title([sys.executable, "-m", "uvicorn", *req["args"]])
         sys.stdout = open(1, "w", buffering=1, closefd=False)  # noqa: SIM115
         sys.stderr = open(2, "w", buffering=1, closefd=False)  # noqa: SIM115
         import uvicorn.main
@@ -275,10 +339,60 @@ def _child(req: dict) -> None:
         os._exit(code)
 
 
-def serve(home: Path) -> None:
+def _run_child(req: dict, fds: list[int]) -> None:
+    """In the trusted zygote's forked child: ``python -m module args``. Never returns."""
+    code = 1
+    try:
+        os.setsid()
+        for sig in (signal.SIGCHLD, signal.SIGTERM, signal.SIGINT):
+            signal.signal(sig, signal.SIG_DFL)
+        log, keep = fds[0], sorted(fds[1:])
+        devnull = os.open(os.devnull, os.O_RDONLY)
+        os.dup2(devnull, 0)
+        os.dup2(log, 1)
+        os.dup2(log, 2)
+        low = 3
+        for fd in keep:  # close everything but the passed descriptors
+            os.closerange(low, fd)
+            low = fd + 1
+        os.closerange(low, 65536)
+        env = dict(req["env"])
+        env.update({name: str(fd) for name, fd in zip(req["fd_env"], fds[1:], strict=True)})
+        os.chdir(req["cwd"])
+        os.environ.clear()
+        os.environ.update(env)
+        sys.path[0] = req["cwd"]
+        sys.argv = [req["module"], *req["args"]]
+        _title([sys.executable, "-m", req["module"], *req["args"]])
+        sys.stdout = open(1, "w", buffering=1, closefd=False)  # noqa: SIM115
+        sys.stderr = open(2, "w", buffering=1, closefd=False)  # noqa: SIM115
+        import runpy
+
+        try:
+            runpy.run_module(req["module"], run_name="__main__", alter_sys=True)
+            code = 0
+        except SystemExit as exc:
+            code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
+    except BaseException:
+        import traceback
+
+        traceback.print_exc()
+    finally:
+        with contextlib.suppress(Exception):
+            sys.stdout.flush()
+            sys.stderr.flush()
+        os._exit(code)
+
+
+def serve(home: Path, trusted: bool = False) -> None:
     import importlib
 
-    for name in PRELOAD:
+    with contextlib.suppress(ImportError):
+        import setproctitle  # set up now, while argv and environ are as exec left them
+
+        setproctitle.setproctitle(setproctitle.getproctitle())
+
+    for name in TRUSTED_PRELOAD if trusted else PRELOAD:
         with contextlib.suppress(ImportError):
             importlib.import_module(name)
     exits = home / "exits"
@@ -311,28 +425,39 @@ def serve(home: Path) -> None:
                 except FileNotFoundError:
                     return  # our socket was removed: stopped
                 continue
+            fds: list[int] = []
             with conn:
                 conn.settimeout(5)
-                data = b""
-                while not data.endswith(b"\n"):
-                    chunk = conn.recv(1 << 20)
-                    if not chunk:
-                        break
-                    data += chunk
                 try:
+                    data, fds, _, _ = socket.recv_fds(conn, 1 << 20, MAX_FDS)
+                    while data and not data.endswith(b"\n"):
+                        chunk = conn.recv(1 << 20)
+                        if not chunk:
+                            break
+                        data += chunk
                     req = json.loads(data)
-                except ValueError:
-                    continue
-                if req.get("op") == "hello":
-                    reply = {"fingerprint": me, "pid": os.getpid()}
-                elif req.get("op") == "spawn":
+                except (OSError, ValueError):
+                    req = {}
+                op = req.get("op")
+                if op == "hello":
+                    reply = {"fingerprint": me, "pid": os.getpid(), "trusted": trusted}
+                elif op == "spawn" and not trusted:
                     pid = os.fork()
                     if pid == 0:
                         server.close()
                         _child(req)
                     reply = {"pid": pid}
+                elif op == "run" and trusted and fds and len(fds) == 1 + len(req["fd_env"]):
+                    pid = os.fork()
+                    if pid == 0:
+                        server.close()
+                        _run_child(req, fds)
+                    reply = {"pid": pid}
                 else:
-                    reply = {"error": f"unknown op {req.get('op')!r}"}
+                    reply = {"error": f"unknown op {op!r} for this zygote"}
+                for fd in fds:  # the child has its own copies now
+                    with contextlib.suppress(OSError):
+                        os.close(fd)
                 with contextlib.suppress(OSError):
                     conn.sendall(json.dumps(reply).encode() + b"\n")
     finally:
@@ -343,4 +468,4 @@ def serve(home: Path) -> None:
 
 
 if __name__ == "__main__":
-    serve(Path(sys.argv[1]))
+    serve(Path(sys.argv[1]), trusted="--trusted" in sys.argv[2:])

@@ -97,3 +97,64 @@ def test_zygote_can_be_turned_off(hello, monkeypatch):
     assert not Zygote(Path(os.environ["LAB_HOME"])).usable()
     res = lab_cli("check", "hello", "--path", str(copy), "--json", env={"LAB_ZYGOTE": "0"})
     assert res.returncode == 1 and json.loads(res.stdout)["score"] == 2
+
+
+def test_the_checks_and_sidecars_are_forked_once_warm_with_the_same_verdicts(tmp_path, monkeypatch):
+    """The trusted zygote forks the checks' pytest process and the sinks; a warm run gets
+    the verdicts a plain one gets, and leaves none of them behind."""
+    from .test_workers import FIXTURE_CHECKS, QUEUE_COURSE
+
+    monkeypatch.setenv("LAB_COURSE_DIR", str(QUEUE_COURSE))
+    monkeypatch.setenv("LAB_CHECKS_DIR", str(FIXTURE_CHECKS))
+    copy = tmp_path / "my-notify"
+    shutil.copytree(QUEUE_COURSE / "labs" / "01-notify", copy)
+    lab = Catalog(QUEUE_COURSE).get("notify")
+    state = Path(os.environ["LAB_HOME"])
+    trusted = Zygote(state, trusted=True)
+    trusted.stop()
+    first = runner.run(lab, Workspace(copy, "copy"), state=state)  # plain, then warms it
+    wait_ready(trusted)
+    forked: list[tuple[str, int]] = []
+    original = Zygote.run_module
+
+    def spy(self, module, *args, **kwargs):
+        pid = original(self, module, *args, **kwargs)
+        forked.append((module, pid))
+        return pid
+
+    monkeypatch.setattr(Zygote, "run_module", spy)
+    second = runner.run(lab, Workspace(copy, "copy"), state=state)
+    modules = [m for m, _ in forked]
+    assert modules[0] == "pytest" and "checker.sidecars.sinks" in modules, modules
+    assert [(c.id, c.status, c.message) for c in first.checks] == [
+        (c.id, c.status, c.message) for c in second.checks
+    ]
+    assert second.error is None and first.error is None
+    for module, pid in forked:
+        assert gone_within(pid), f"the forked {module} outlived its run"
+
+
+def test_each_zygote_does_only_its_own_kind_of_work(tmp_path):
+    """The service zygote never runs the checker's modules, the trusted one never forks a
+    service: a request for the other's work is refused."""
+    service, trusted = Zygote(tmp_path), Zygote(tmp_path, trusted=True)
+    for z in (service, trusted):
+        z.start_in_background()
+    try:
+        for z in (service, trusted):
+            wait_ready(z)
+        assert not Zygote(tmp_path / "x").ready()
+        log = tmp_path / "out.log"
+        with pytest.raises(OSError, match="unknown op 'run'"):
+            service.trusted = True  # pretend, to send the request
+            service.run_module("json.tool", ["--help"], cwd=tmp_path, env={}, log_path=log)
+        service.trusted = False
+        with pytest.raises(OSError, match="unknown op 'spawn'"):
+            trusted.spawn(["app:app"], cwd=tmp_path, env={}, log_path=log)
+        pid = trusted.run_module("json.tool", ["--help"], cwd=tmp_path,
+                                 env={"PATH": os.environ["PATH"]}, log_path=log)  # fmt: skip
+        assert gone_within(pid)
+        assert "usage:" in log.read_text()
+    finally:
+        for z in (service, trusted):
+            z.stop()

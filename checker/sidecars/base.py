@@ -115,7 +115,8 @@ class Helper:
     it boots while the run does other work)."""
 
     def __init__(self, label: str, module: str, args: list[str], *, cwd: Path,
-                 env: dict[str, str], run_dir: Path, stem: str) -> None:  # fmt: skip
+                 env: dict[str, str], run_dir: Path, stem: str,
+                 zygote: Any = None) -> None:  # fmt: skip
         from .. import process
 
         self.label, self.stem = label, stem
@@ -127,7 +128,7 @@ class Helper:
         self.proc = process.ManagedProcess(
             argv, cwd=cwd, env=env, log_path=self.log_path, trusted=True
         )
-        self.proc.start()
+        self.proc.start(zygote=zygote)
         self._ports: dict[str, int] | None = None
 
     @property
@@ -182,6 +183,8 @@ class Context:
     run_dir: Path
     workspace: Path
     env: dict[str, str]
+    #: the fork server of the checker's own processes (checker.zygote), when warm
+    zygote: Any = None
 
 
 class Sidecar:
@@ -217,7 +220,7 @@ class Sidecar:
               cwd: Path | None = None, env: dict[str, str] | None = None) -> Helper:  # fmt: skip
         helper = Helper(label, module, args, cwd=cwd or self.ctx.run_dir,
                         env=env if env is not None else self.ctx.env,
-                        run_dir=self.ctx.run_dir, stem=stem)  # fmt: skip
+                        run_dir=self.ctx.run_dir, stem=stem, zygote=self.ctx.zygote)  # fmt: skip
         self.helpers.append(helper)
         return helper
 
