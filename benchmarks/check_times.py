@@ -25,14 +25,18 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 FORKED: list[bool] = []
+UNJUDGED: list[str] = []  # why a run could not be judged (exit 2)
 
 
 def timed(args: list[str], env: dict[str, str]) -> tuple[float, int]:
     t0 = time.perf_counter()
     res = subprocess.run(args, cwd=ROOT, env=env, capture_output=True, text=True)
     took = time.perf_counter() - t0
-    with contextlib.suppress(ValueError, KeyError):
-        FORKED.append(bool(json.loads(res.stdout)["measurements"]["service_forked"]))
+    with contextlib.suppress(ValueError, KeyError, TypeError):
+        data = json.loads(res.stdout)
+        if data.get("error"):
+            UNJUDGED.append(f"{data['error']['kind']}: {data['error']['message'][:200]}")
+        FORKED.append(bool(data["measurements"]["service_forked"]))
     return took, res.returncode
 
 
@@ -108,6 +112,8 @@ def main() -> None:
             ("runs whose service the fork server started", f"{sum(FORKED)} of {len(FORKED)}")
         )
 
+    for why in UNJUDGED:
+        rows.append(("a run that could not be judged", why))
     width = max(len(r[0]) for r in rows)
     print(f"{'measure':<{width}}  time")
     for name, value in rows:
