@@ -29,6 +29,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import secrets
 import signal
 import socket
 import subprocess
@@ -61,6 +62,8 @@ TRUSTED_PRELOAD = (
 )  # fmt: skip
 MAX_SOCKET_PATH = 100
 MAX_FDS = 8
+#: How long a fork request stays valid: past it the zygote refuses it (see ``_fork``).
+FORK_DEADLINE_S = 20.0
 
 
 def fingerprint() -> str:
@@ -152,12 +155,31 @@ class Zygote:
         # session) keeps no zombie that would still look alive.
         threading.Thread(target=proc.wait, daemon=True).start()
 
+    def _fork(self, payload: dict, fds: list[int] = ()) -> dict:
+        """Ask for a fork. A busy machine can delay the answer past any timeout; the
+        caller then starts the process the plain way, so the zygote must never fork it
+        as well: the request carries a deadline after which the zygote refuses it, and a
+        token under which it records the pid of what it forked before it answers. An
+        answer lost after the fork is recovered from that record, never forked twice."""
+        token = secrets.token_hex(8)
+        payload = {**payload, "token": token, "not_after": time.time() + FORK_DEADLINE_S}
+        started = self.dir / "started" / token
+        try:
+            reply = self._request(payload, timeout=FORK_DEADLINE_S + 2, fds=fds)
+        except (OSError, ValueError):
+            try:
+                return {"pid": int(started.read_text())}  # forked; its answer was lost
+            except (OSError, ValueError):
+                raise OSError("the zygote did not answer") from None
+        started.unlink(missing_ok=True)
+        return reply
+
     def spawn(self, args: list[str], *, cwd: Path, env: dict[str, str], log_path: Path,
               memory_mb: int | None = None) -> int:  # fmt: skip
         """Fork a service; under the run's sandbox (``LAB_SANDBOX`` in ``env``) the child
         takes the run's uid and limits before it imports any learner code."""
         spec = sandbox.Spec.from_env(env)
-        reply = self._request(
+        reply = self._fork(
             {
                 "op": "spawn",
                 "args": args,
@@ -181,7 +203,7 @@ class Zygote:
         fds = fds or {}
         log = os.open(log_path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
         try:
-            reply = self._request(
+            reply = self._fork(
                 {"op": "run", "module": module, "args": args, "cwd": str(cwd),
                  "env": env, "fd_env": list(fds)},
                 fds=[log, *fds.values()],
@@ -279,6 +301,18 @@ def _reap(exits: Path) -> None:
         tmp = exits / f".{pid}"
         tmp.write_text(str(code))
         tmp.rename(exits / str(pid))
+
+
+def _record_start(home: Path, req: dict, pid: int) -> None:
+    """The pid of what a request forked, under its token, before the answer is sent."""
+    token = str(req.get("token", ""))
+    if not token.isalnum():
+        return
+    folder = home / "started"
+    folder.mkdir(exist_ok=True)
+    tmp = folder / f".{token}"
+    tmp.write_text(str(pid))
+    tmp.rename(folder / token)
 
 
 def _title(argv: list[str]) -> None:
@@ -439,7 +473,11 @@ def serve(home: Path, trusted: bool = False) -> None:
                 except (OSError, ValueError):
                     req = {}
                 op = req.get("op")
-                if op == "hello":
+                late = time.time() > float(req.get("not_after", float("inf")))
+                if op in ("spawn", "run") and late:
+                    reply = {"error": "the request came too late (the caller gave up)"}
+                    op = None
+                elif op == "hello":
                     reply = {"fingerprint": me, "pid": os.getpid(), "trusted": trusted}
                 elif op == "spawn" and not trusted:
                     pid = os.fork()
@@ -447,13 +485,15 @@ def serve(home: Path, trusted: bool = False) -> None:
                         server.close()
                         _child(req)
                     reply = {"pid": pid}
+                    _record_start(home, req, pid)
                 elif op == "run" and trusted and fds and len(fds) == 1 + len(req["fd_env"]):
                     pid = os.fork()
                     if pid == 0:
                         server.close()
                         _run_child(req, fds)
                     reply = {"pid": pid}
-                else:
+                    _record_start(home, req, pid)
+                elif op is not None:
                     reply = {"error": f"unknown op {op!r} for this zygote"}
                 for fd in fds:  # the child has its own copies now
                     with contextlib.suppress(OSError):

@@ -158,3 +158,31 @@ def test_each_zygote_does_only_its_own_kind_of_work(tmp_path):
     finally:
         for z in (service, trusted):
             z.stop()
+
+
+def test_a_fork_request_past_its_deadline_is_refused_and_a_lost_answer_recovered(tmp_path):
+    """A caller that gave up waiting starts the process itself: the zygote must not fork
+    it too (a second checks process would race the first for the run's pipes). And an
+    answer lost after the fork is recovered from the zygote's record, not forked again."""
+    z = Zygote(tmp_path, trusted=True)
+    z.start_in_background()
+    try:
+        wait_ready(z)
+        log = tmp_path / "out.log"
+        fd = os.open(log, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
+        try:
+            late = {"op": "run", "module": "json.tool", "args": ["--help"], "cwd": str(tmp_path),
+                    "env": {}, "fd_env": [], "token": "late", "not_after": time.time() - 1}  # fmt: skip
+            reply = z._request(late, fds=[fd])
+            assert "too late" in reply.get("error", ""), reply
+            assert not (z.dir / "started" / "late").exists()
+            on_time = {**late, "token": "ontime", "not_after": time.time() + 30}
+            reply = z._request(on_time, fds=[fd])
+            recorded = int((z.dir / "started" / "ontime").read_text())
+            assert reply["pid"] == recorded
+            assert gone_within(recorded)
+        finally:
+            os.close(fd)
+        assert log.read_text().count("usage:") == 1, "forked once, for the request on time"
+    finally:
+        z.stop()
