@@ -168,9 +168,11 @@ class Zygote:
             reply = self._request(payload, timeout=FORK_DEADLINE_S + 2, fds=fds)
         except (OSError, ValueError):
             try:
-                return {"pid": int(started.read_text())}  # forked; its answer was lost
+                pid = int(started.read_text())  # forked; its answer was lost
             except (OSError, ValueError):
                 raise OSError("the zygote did not answer") from None
+            started.unlink(missing_ok=True)
+            return {"pid": pid}
         started.unlink(missing_ok=True)
         return reply
 
