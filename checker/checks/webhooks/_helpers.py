@@ -101,6 +101,22 @@ def verifies(call: dict, secret: str, data: bytes | None = None) -> bool:
         return False
 
 
+def settle(*sinks: Sink, quiet: float, timeout: float) -> None:
+    """Wait until none of ``sinks`` got a new call for ``quiet`` seconds: one quiet
+    window for them all, not one after the other."""
+    deadline = time.monotonic() + timeout
+
+    def counts() -> list[int]:
+        return [len(sink.calls()) for sink in sinks]
+
+    seen, since = counts(), time.monotonic()
+    while time.monotonic() - since < quiet and time.monotonic() < deadline:
+        time.sleep(0.05)
+        now = counts()
+        if now != seen:
+            seen, since = now, time.monotonic()
+
+
 def wait_until(predicate, timeout: float) -> bool:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
