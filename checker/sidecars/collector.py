@@ -307,7 +307,7 @@ class Collector:
         self._http.close()
 
 
-class CollectorSidecar(Sidecar):
+class OtlpCollector(Sidecar):
     """``collector = true``: one OTLP/HTTP receiver per run. The service finds it as
     ``OTEL_EXPORTER_OTLP_ENDPOINT``; the checks as ``LAB_COLLECTOR`` and the
     ``collector`` fixture."""
@@ -339,16 +339,16 @@ class CollectorSidecar(Sidecar):
             collector.close()
 
 
-def launch(*, run_dir: Path, env: dict[str, str]) -> CollectorSidecar:
+def launch(*, run_dir: Path, env: dict[str, str]) -> OtlpCollector:
     """A collector outside a run (tests): started, not yet awaited."""
     from types import SimpleNamespace
 
-    sidecar = CollectorSidecar(Context(SimpleNamespace(collector=True), run_dir, run_dir, env))
+    sidecar = OtlpCollector(Context(SimpleNamespace(collector=True), run_dir, run_dir, env))
     sidecar.start()
     return sidecar
 
 
-SIDECAR = CollectorSidecar
+SIDECAR = OtlpCollector
 
 if __name__ == "__main__":
     sys.exit(main())
