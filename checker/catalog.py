@@ -49,6 +49,7 @@ class Lab:
     faults: tuple[str, ...] = field(default=())  # links the checks can cut (checker.faults)
     instances: int = 1  # service processes per run, on one database and Redis (session.py)
     receivers: tuple[str, ...] = field(default=())  # webhook receivers (sidecars/receivers.py)
+    collector: bool = False  # an OTLP/HTTP receiver for exported spans (sidecars/collector.py)
     #: lab.toml [env]: (name, value) pairs for the service, its worker and the checks
     env: tuple[tuple[str, str], ...] = field(default=())
 

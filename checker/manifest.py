@@ -217,6 +217,7 @@ class LabSpec(_Table):
     #: service processes per run, on one database and Redis (checker/session.py)
     instances: int = Field(default=1, ge=1, le=8, strict=True)
     receivers: tuple[StrictStr, ...] = ()  # webhook receivers (checker/sidecars/receivers.py)
+    collector: StrictBool = False  # an OTLP/HTTP receiver (checker/sidecars/collector.py)
     #: [env]: configuration given to the service and its worker (and to the checks)
     env: dict[StrictStr, StrictStr] = {}
     checks: tuple[Check, ...] = Field(min_length=1)

@@ -19,7 +19,13 @@ from .conftest import gone_within
 
 def test_every_sidecar_module_is_found_in_start_order():
     kinds = all_sidecars()
-    assert [k.__name__ for k in kinds] == ["Sinks", "Receivers", "RedisProxy", "Worker"]
+    assert [k.__name__ for k in kinds] == [
+        "Sinks",
+        "Receivers",
+        "OtlpCollector",
+        "RedisProxy",
+        "Worker",
+    ]
     assert len({k.key for k in kinds}) == len(kinds), "one manifest key each"
 
 

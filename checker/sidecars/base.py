@@ -72,10 +72,15 @@ class ControlHandler(BaseHTTPRequestHandler):
             return {}
 
 
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+    # The listen backlog. socketserver's default, 5, overflows when 20 calls arrive at
+    # once (a check racing requests through a sink): a caller's connection was reset.
+    request_queue_size = 128
+
+
 def control_server(handler: type[BaseHTTPRequestHandler], port: int = 0) -> ThreadingHTTPServer:
-    server = ThreadingHTTPServer(("127.0.0.1", port), handler)
-    server.daemon_threads = True
-    return server
+    return _Server(("127.0.0.1", port), handler)
 
 
 def serve_in_background(server: ThreadingHTTPServer) -> None:

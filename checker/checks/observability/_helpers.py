@@ -145,7 +145,7 @@ def wait_access(logs, mark, rids: Iterable[str], *, settle: float = 0.0,
         lines = [r for r in logs.records(since=mark) if is_access(r)]
         pending -= {r.get("request_id") for r in lines}
         if pending and len(lines) < n:  # as many lines as requests: some carry wrong ids
-            time.sleep(0.05)
+            time.sleep(0.02)
         else:
             break
     time.sleep(settle)

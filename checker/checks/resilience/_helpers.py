@@ -92,7 +92,7 @@ def healthy(http: httpx.Client, rng=None) -> None:  # noqa: ARG001
                 f"{said(r)} {shown(r)} after {BREAKER_OPEN_S + 3} s; expected 200 with the "
                 "shipping quote. This check starts from a working shop.",
             )
-        time.sleep(0.1)
+        time.sleep(0.02)
 
 
 def paid_order(http: httpx.Client, book_id: int, quantity: int = 1) -> dict[str, Any]:
@@ -107,14 +107,15 @@ def paid_order(http: httpx.Client, book_id: int, quantity: int = 1) -> dict[str,
 
 
 def together(calls: list[Callable[[httpx.Client], httpx.Response]], base_url: str,
-             timeout: float = 10.0, *, waves: int = 1,
-             apart_s: float = 0.05) -> list[tuple[httpx.Response | Exception, float]]:  # fmt: skip
+             timeout: float = 10.0, *, waves: int = 1, apart_s: float = 0.05,
+             done: list[Any] | None = None) -> list[tuple[httpx.Response | Exception, float]]:  # fmt: skip
     """Each call on a connection of its own, all released at one instant (or in
     ``waves`` groups ``apart_s`` apart); each result (a response, or the exception)
-    with its seconds."""
+    with its seconds. ``done``, if given, gets each result as it comes."""
     n = len(calls)
     barrier = threading.Barrier(n)
     results: list[Any] = [None] * n
+    finished = done if done is not None else []
     limits = httpx.Limits(max_connections=n, max_keepalive_connections=0)
     client = httpx.Client(base_url=base_url, timeout=timeout, limits=limits)
 
@@ -126,6 +127,7 @@ def together(calls: list[Callable[[httpx.Client], httpx.Response]], base_url: st
             results[i] = (calls[i](client), time.perf_counter() - t0)
         except httpx.HTTPError as exc:
             results[i] = (exc, time.perf_counter() - t0)
+        finished.append(results[i])
 
     threads = [threading.Thread(target=one, args=(i,), daemon=True) for i in range(n)]
     for t in threads:
@@ -142,9 +144,13 @@ class Background:
     def __init__(self, calls: list[Callable[[httpx.Client], httpx.Response]], base_url: str,
                  timeout: float = 10.0) -> None:  # fmt: skip
         self.results: list[Any] = []
+        #: The results so far, in the order they came.
+        self.done: list[Any] = []
         self._thread = threading.Thread(
-            target=lambda: self.results.extend(together(calls, base_url, timeout)), daemon=True
-        )
+            target=lambda: self.results.extend(together(calls, base_url, timeout,
+                                                        done=self.done)),
+            daemon=True,
+        )  # fmt: skip
         self._thread.start()
 
     def join(self, timeout: float = 15.0) -> list[tuple[httpx.Response | Exception, float]]:

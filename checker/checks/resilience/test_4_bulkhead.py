@@ -23,11 +23,18 @@ STORM = 50
 #: yet within the 0.5 s attempt timeout (a service that lets calls pile up on its
 #: threads keeps them until its own timeouts end them).
 GATE_S = 1.0
-#: How long the check waits for 10 calls to be in flight before it times GET /books.
+#: How long the check waits for 10 calls to be in flight, and the others answered,
+#: before it times GET /books: well within the attempt timeout, so that no call was
+#: given up (and retried) while the provider still holds it, which it would count twice.
 FILL_S = ATTEMPT_S / 2
 #: GET /books's own latency may grow up to 3x during the storm; below this floor a
 #: latency is scheduling noise, not a queue.
 FLOOR_S = 0.05
+#: A storm whose GET /books was slow is played once more, and judged by the better one:
+#: on a busy machine one stall of a few hundred ms can hit any single timing, while a
+#: service whose threads are starved is slow in every round (its GET /books waits for
+#: the held calls: most of GATE_S).
+ROUNDS = 2
 
 
 def _books_latency(http, n: int) -> float:
@@ -41,26 +48,55 @@ def _books_latency(http, n: int) -> float:
     return statistics.median(took)
 
 
-def test_bulkhead_limits_slow_provider(http, base_url, sinks, rng, measure):
-    shipping = sinks["shipping"]
+def _storm(http, base_url, shipping, rng) -> tuple[float, float, list, int]:
+    """One storm: (GET /books before, during, the storm's results, shipping's peak)."""
     healthy(http, rng)
+    shipping.reset()  # the good call and an earlier round are not part of the peak
     before = _books_latency(http, 5)
     shipping.slow_next(STORM, delay=GATE_S)  # slow, never failing: held until released
     books = [rng.choice(BOOKS) for _ in range(STORM)]
     storm = Background([lambda c, b=b: c.get(f"/books/{b}/delivery") for b in books], base_url)
+    # GET /books is timed while 10 calls are held, once the requests over the limit were
+    # answered: a service that parks them on its threads has answered none, and GET
+    # /books queues behind them; one that refused them is not timed while it is busy
+    # writing 40 answers (CPU, not starved threads).
     deadline = time.monotonic() + FILL_S
-    while shipping.stats()["in_flight"] < MAX_IN_FLIGHT and time.monotonic() < deadline:
+    while time.monotonic() < deadline and (
+        shipping.stats()["in_flight"] < MAX_IN_FLIGHT or len(storm.done) < STORM - MAX_IN_FLIGHT
+    ):
         time.sleep(0.01)
-    during = []
-    for _, took in Background([lambda c: c.get("/books")] * 3, base_url).join():
-        during.append(took)
-    during_s = statistics.median(during)
+    during = [took for _, took in Background([lambda c: c.get("/books")] * 3, base_url).join()]
     shipping.recover()  # the calls in flight answer 200 now; later calls are not held
     results = storm.join()
-    peak = shipping.max_in_flight()
-    measure("books_before_ms", round(before * 1000, 1))
-    measure("books_during_ms", round(during_s * 1000, 1))
-    measure("shipping_max_in_flight", peak)
+    return before, statistics.median(during), results, shipping.max_in_flight()
+
+
+def test_bulkhead_limits_slow_provider(http, base_url, sinks, rng, measure):
+    shipping = sinks["shipping"]
+    slow: list[tuple[float, float]] = []
+    for round_ in range(ROUNDS):
+        before, during_s, results, peak = _storm(http, base_url, shipping, rng)
+        measure(f"books_before_ms_{round_ + 1}", round(before * 1000, 1))
+        measure(f"books_during_ms_{round_ + 1}", round(during_s * 1000, 1))
+        measure("shipping_max_in_flight", peak)
+        _judge_counts(results, peak)
+        if during_s <= 3 * max(before, FLOOR_S):
+            return
+        slow.append((before, during_s))
+    before, during_s = slow[-1]
+    fail(
+        "books-starved",
+        f"GET /books took {before * 1000:.0f} ms before the storm and "
+        f"{during_s * 1000:.0f} ms while {STORM} requests waited on the slow shipping "
+        f"provider; expected within 3x ({3 * max(before, FLOOR_S) * 1000:.0f} ms): GET /books "
+        f"never calls shipping. (Each of {ROUNDS} storms: "
+        + ", ".join(f"{b * 1000:.0f} -> {d * 1000:.0f} ms" for b, d in slow)
+        + ".)",
+    )
+
+
+def _judge_counts(results, peak: int) -> None:
+    """What one storm's counts say: deterministic, judged on every round."""
     if peak > MAX_IN_FLIGHT:
         fail(
             "too-many-in-flight",
@@ -86,15 +122,6 @@ def test_bulkhead_limits_slow_provider(http, base_url, sinks, rng, measure):
             f"{STORM} requests at once on a slow shipping provider: {STORM - rejected} answered "
             f"200, {rejected} were refused; expected about {STORM - MAX_IN_FLIGHT} refused at "
             "once with 503 + Retry-After, not queued for a slot.",
-        )
-    bound = 3 * max(before, FLOOR_S)
-    if during_s > bound:
-        fail(
-            "books-starved",
-            f"GET /books took {before * 1000:.0f} ms before the storm and "
-            f"{during_s * 1000:.0f} ms while {STORM} requests waited on the slow shipping "
-            f"provider; expected within 3x ({bound * 1000:.0f} ms): GET /books never calls "
-            "shipping.",
         )
 
 
