@@ -63,6 +63,44 @@ def holds(rec: Record, rel: str, modes: set[str]) -> list[tuple[float, float]]:
     return spans
 
 
+def episodes(rec: Record, app: str, since: float, until: float,
+             gap: float = 0.1) -> list[tuple[float, float]]:  # fmt: skip
+    """Lock waits of ``app``'s backends that began between ``since`` and ``until``, as
+    (start, end): one wait lasts while its backend keeps waiting in the same transaction,
+    with no pause longer than ``gap`` between two samples (a retry after a give-up is a
+    new wait, even in the same transaction, under a savepoint)."""
+    spans: list[tuple[float, float]] = []
+    open_: dict[int, list] = {}
+    for s in rec.samples:
+        for lk in s.locks:
+            if lk.granted or lk.app != app:
+                continue
+            cur = open_.get(lk.pid)
+            if cur and cur[2] == lk.vxid and s.t - cur[1] <= gap:
+                cur[1] = s.t
+            else:
+                if cur:
+                    spans.append((cur[0], cur[1]))
+                open_[lk.pid] = [s.t, s.t, lk.vxid]
+    spans += [(a, b) for a, b, _ in open_.values()]
+    return sorted((a, b) for a, b in spans if since <= a <= until)
+
+
+def transactions(rec: Record, rel: str, mode: str, since: float,
+                 until: float) -> list[float]:  # fmt: skip
+    """How long each transaction of the migration held ``mode`` on ``rel`` between
+    ``since`` and ``until``, as sampled (first to last sample of the same vxid)."""
+    spans: dict[tuple[int, str], list[float]] = {}
+    for s in rec.samples:
+        if not since <= s.t <= until:
+            continue
+        for lk in s.locks:
+            if lk.app == MIGRATION_APP and lk.rel == rel and lk.granted and lk.mode == mode:
+                span = spans.setdefault((lk.pid, lk.vxid), [s.t, s.t])
+                span[1] = s.t
+    return [b - a for a, b in spans.values()]
+
+
 def waits(rec: Record, app: str | None = None, on: set[int] | None = None,
           rel: str | None = None) -> dict[tuple[int, str], list[float]]:  # fmt: skip
     """Sample times at which a backend waited for a lock, by (pid, vxid): ``app`` names

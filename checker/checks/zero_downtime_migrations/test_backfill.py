@@ -1,5 +1,5 @@
 import pytest
-from _helpers import need
+from _helpers import need, transactions
 
 from checker.verdict import fail
 
@@ -27,4 +27,19 @@ def test_backfill_commits_in_batches(rollout, measure, note):
              f"the count of customers with full_name still NULL went {seen} -> 0 with "
              f"{len(between)} value(s) in between; expected at least {MIN_STEPS}: each batch "
              f"committed on its own, so the rows of the whole table are never locked at once.")  # fmt: skip
-    note(f"{len(between)} intermediate counts of unfilled rows, from {top}")
+    # Each batch its own transaction: none of the backfill's transactions may take most
+    # of its time (a few tiny batches, then one UPDATE of the rest, would pass the count).
+    spans = transactions(rec, "customers", "RowExclusiveLock", rec.phases.get("expand", 0.0),
+                         rec.phases.get("expanded", float("inf")))  # fmt: skip
+    total = sum(spans)
+    longest = max(spans, default=0.0)
+    measure("backfill_transactions", len(spans))
+    if total > 0 and longest > 0.5 * total and longest > 0.2:
+        fail("one-transaction",
+             f"one transaction of the backfill wrote customers for {longest:.1f} s of the "
+             f"{total:.1f} s all of them took: most rows were locked at once, until its "
+             "commit; expected batches of about the same size, each committed on its own")  # fmt: skip
+    note(
+        f"{len(between)} intermediate counts of unfilled rows, from {top}; "
+        f"{len(spans)} transactions wrote customers"
+    )

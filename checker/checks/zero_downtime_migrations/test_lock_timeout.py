@@ -1,5 +1,5 @@
 import pytest
-from _helpers import LOCK_TIMEOUT_MAX_S, SAMPLING_SLACK_S, need, waits
+from _helpers import LOCK_TIMEOUT_MAX_S, SAMPLING_SLACK_S, episodes, need
 from timeline import MIGRATION_APP
 
 from checker.verdict import fail
@@ -9,14 +9,13 @@ from checker.verdict import fail
 def test_expand_gives_up_within_its_lock_timeout(rollout, measure, note):
     rec = rollout
     start, end = rec.blocker
-    attempts = waits(rec, app=MIGRATION_APP)
-    episodes = [ts for ts in attempts.values() if ts and start <= ts[0] <= end]
-    if not episodes:
+    waited = episodes(rec, MIGRATION_APP, start, end)
+    if not waited:
         need(rec, "expand")
         fail("never-waited", "while an analyst's transaction held customers, `alembic upgrade "
              "expand` never waited for a lock on it; expected its ALTER TABLE customers to wait, "
              "then give up")  # fmt: skip
-    longest = max(ts[-1] - ts[0] for ts in episodes)
+    longest = max(b - a for a, b in waited)
     measure("expand_longest_lock_wait_s", round(longest, 2))
     worst = [r for r in rec.requests if start <= r.t0 <= end]
     slowest = max((r.t1 - r.t0 for r in worst), default=0.0)

@@ -39,5 +39,16 @@ def test_no_table_rewrite_and_not_null_from_a_constraint(rollout, note):
         fail("nulls-allowed", "after contract, customers.full_name still accepts a NULL "
              f"({ac.get('null_error') or 'the INSERT succeeded'}); expected NOT NULL, or a "
              "validated CHECK (full_name IS NOT NULL), to refuse it")  # fmt: skip
+    cat = rec.catalog.get("contracted", {})
+    not_null = cat.get("columns", {}).get("full_name")
+    validated = [
+        c["name"] for c in cat.get("checks", [])
+        if c["validated"] and "full_name IS NOT NULL" in c["definition"]
+    ]  # fmt: skip
+    if not not_null and not validated:
+        fail("nulls-allowed", "after contract, full_name is neither NOT NULL nor guarded by a "
+             "validated CHECK (full_name IS NOT NULL): a constraint left NOT VALID refuses new "
+             "NULLs, but never looked at the rows already there; expected NOT NULL or "
+             "VALIDATE CONSTRAINT")  # fmt: skip
     proofs = [m for _, _, msgs in messages for m in msgs if PROOF in m]
     note("NOT NULL proven from a constraint" if proofs else "NOT NULL kept as a validated CHECK")

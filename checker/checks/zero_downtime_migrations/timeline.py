@@ -446,6 +446,7 @@ class Timeline:
                 if not first.ok:  # gave up on its lock, as it should: run it again
                     self.migrate("expand")
                 if not rec.succeeded("expand"):
+                    rec.catalog["expanded"] = self._catalog(conn)  # what it left behind
                     raise _Stop()
                 self._backfill_command()
                 self._mark("expanded")
@@ -487,11 +488,13 @@ class Timeline:
             rec.round_trip = trip
 
     def _hold_blocker(self, proc: subprocess.Popen) -> None:
-        """Hold the analyst's transaction until the migration gave up on a lock it waited
-        for (a wait ended without the lock, or the process exited), or 12 s passed."""
+        """Hold the analyst's transaction until the migration exits (it gave up; the
+        checker runs it again), or gave up twice while still running (it retries by
+        itself: a second attempt must give up too), or 12 s passed."""
         rec = self.record
         t0 = rec.blocker[0]
-        waited_vxid: str | None = None
+        gave_up = 0
+        current: str | None = None  # the vxid of the wait going on
         seen = len(rec.samples)
         while time.monotonic() - t0 < BLOCKER_MAX_S:
             if proc.poll() is not None:
@@ -504,13 +507,12 @@ class Timeline:
                     rec.blocker_waiters,
                     sum(1 for lk in s.locks if not lk.granted and lk.app != MIGRATION_APP),
                 )
-                if waiting:
-                    if waited_vxid is None:
-                        waited_vxid = waiting[0].vxid
-                    elif waiting[0].vxid != waited_vxid:
-                        return  # a new attempt: the first one gave up
-                elif waited_vxid is not None:
-                    return  # the wait ended and the blocker still holds: it gave up
+                key = f"{waiting[0].pid}:{waiting[0].vxid}" if waiting else None
+                if current is not None and key != current:
+                    gave_up += 1  # the wait ended (or a new one began) while the blocker held
+                current = key
+            if gave_up >= 2:
+                return
             time.sleep(0.02)
 
     def _backfill_command(self) -> None:
