@@ -26,7 +26,9 @@ def test_health_answers_without_a_database(monkeypatch):
     from fastapi.testclient import TestClient
 
     # The engine is created lazily: nothing connects until a request needs the database.
-    monkeypatch.setenv("DATABASE_URL", os.environ.get("DATABASE_URL", "postgresql://nobody@127.0.0.1:1/none"))
+    monkeypatch.setenv(
+        "DATABASE_URL", os.environ.get("DATABASE_URL", "postgresql://nobody@127.0.0.1:1/none")
+    )
     sys.path.insert(0, str(LAB_DIR))
     from app.main import app
 

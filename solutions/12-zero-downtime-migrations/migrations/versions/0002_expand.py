@@ -79,6 +79,12 @@ def create_sync_trigger() -> None:
 def backfill_full_name() -> None:
     """Copy name into full_name a batch of ids at a time, each batch its own transaction
     (we are in an autocommit block): row locks last one batch, never the whole table."""
+    if op.get_context().as_sql:  # `alembic upgrade --sql`: show the first batch
+        op.execute(
+            "UPDATE customers SET full_name = name"
+            f" WHERE id > 0 AND id <= {BATCH} AND full_name IS NULL"
+        )
+        return
     conn = op.get_bind()
     top = conn.execute(sa.text("SELECT coalesce(max(id), 0) FROM customers")).scalar_one()
     for start in range(0, top, BATCH):

@@ -53,6 +53,12 @@ def upgrade() -> None:
 
 def copy_names(column: str, *, from_column: str) -> None:
     """Fill ``column`` from ``from_column`` where it is NULL, a batch of ids at a time."""
+    if op.get_context().as_sql:  # `alembic upgrade --sql`: show the first batch
+        op.execute(
+            f"UPDATE customers SET {column} = {from_column}"
+            f" WHERE id > 0 AND id <= {BATCH} AND {column} IS NULL"
+        )
+        return
     conn = op.get_bind()
     columns = {c["name"] for c in sa.inspect(conn).get_columns("customers")}
     if from_column not in columns:
