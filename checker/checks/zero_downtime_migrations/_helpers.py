@@ -11,7 +11,7 @@ from checker.verdict import fail
 LOCK_TIMEOUT_MAX_S = 3.0
 SAMPLING_SLACK_S = 0.5
 #: How long the migration may hold a lock that stops order inserts (catalog-only steps
-#: hold them for milliseconds; a scan of two million orders, for a second or more).
+#: hold them for milliseconds; a scan of a million orders, for half a second or more).
 BRIEF_HOLD_S = 0.15
 
 

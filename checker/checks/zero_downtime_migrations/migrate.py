@@ -24,9 +24,16 @@ import sys
 from pathlib import Path
 
 DRIVER = r"""
-import json, sys
+import sys
+# --hold: import everything, then wait for "go" on stdin (a warm start, the moment the
+# checker wants it); anything else on stdin, or its end, exits without running.
+HOLD = sys.argv[1:2] == ["--hold"]
+if HOLD:
+    del sys.argv[1]
+import json
 import sqlalchemy as sa
 from sqlalchemy import event
+import alembic.command, alembic.config, psycopg  # noqa: F401  (loaded before "go")
 
 def _out(**kw):
     sys.stdout.write("LABEVENT " + json.dumps(kw) + "\n")
@@ -46,8 +53,9 @@ def _on_statement(conn, cursor, statement, parameters, context, executemany):
     pid = getattr(getattr(raw, "info", None), "backend_pid", None)
     _out(pid=pid, statement=" ".join(statement.split())[:400])
 
-from alembic.config import main
-main(argv=sys.argv[1:], prog="alembic")
+if HOLD and sys.stdin.readline().strip() != "go":
+    sys.exit(0)
+alembic.config.main(argv=sys.argv[1:], prog="alembic")
 """
 
 
@@ -70,15 +78,17 @@ def _wrap(cmd: list[str], env: dict[str, str]):
     return box.wrap(cmd, env)
 
 
-def command(workspace: Path, verb: str, target: str, database_url: str):
-    """(args, env, preexec_fn) of ``alembic <verb> <target>`` in ``workspace``."""
+def command(workspace: Path, verb: str, target: str, database_url: str, hold: bool = False):
+    """(args, env, preexec_fn) of ``alembic <verb> <target>`` in ``workspace`` (with
+    ``hold``: loaded, then waiting for "go" on stdin)."""
     env = base_env(workspace)
     env.update(
         DATABASE_URL=database_url,
         PGOPTIONS="-c client_min_messages=debug1",
         PGAPPNAME="lab-migration",
     )
-    cmd = [sys.executable, "-c", DRIVER, "-c", str(workspace / "alembic.ini"), verb, target]
+    cmd = [sys.executable, "-c", DRIVER, *(["--hold"] if hold else []),
+           "-c", str(workspace / "alembic.ini"), verb, target]  # fmt: skip
     return _wrap(cmd, env)
 
 

@@ -20,6 +20,7 @@ is recorded beside the statement that caused it. The round trip (upgrade, downgr
 
 from __future__ import annotations
 
+import contextlib
 import os
 import random
 import signal
@@ -40,6 +41,7 @@ MIGRATION_APP = "lab-migration"  # application_name of the migration's connectio
 V1_APP = "folio-v1"
 BLOCKER_MAX_S = 12.0
 SAMPLE_S = 0.02
+COUNT_EVERY_S = 0.1
 CLIENT_TIMEOUT_S = 25.0  # longer than the blocker: a request stuck behind it is slow, not lost
 MIGRATE_TIMEOUT_S = 150.0
 
@@ -191,7 +193,7 @@ class Sampler:
                     time.sleep(0.02)
                     continue
                 self.record.unfilled.append((t, int(n)))
-                time.sleep(0.01)
+                time.sleep(COUNT_EVERY_S)  # a count reads every customer: not back to back
 
     def close(self) -> None:
         self.stop.set()
@@ -216,7 +218,8 @@ class SteadyClient:
         rng = random.Random(seed)
         with httpx.Client(base_url=self.url, timeout=CLIENT_TIMEOUT_S) as client:
             while not self.stop.is_set():
-                cid = rng.randint(1, self.customers)
+                # The lower half of the customers: the upper half is the checks' own.
+                cid = rng.randint(1, max(1, self.customers // 2))
                 op = rng.choice(["read", "read", "rename", "order", "order", "signup"])
                 t0 = time.monotonic()
                 try:
@@ -303,25 +306,49 @@ class Timeline:
         self.workspace, self.workdir, self.rng, self.progress = workspace, workdir, rng, progress
         self.record = Record()
         self.t_origin = time.monotonic()
+        self._spawned: list[subprocess.Popen] = []
 
     # ---------------------------------------------------------------- migrations
 
-    def start_migration(
-        self, target: str, verb: str = "upgrade"
-    ) -> tuple[subprocess.Popen, Migration, Path]:
+    def spawn(self, target: str, verb: str = "upgrade") -> tuple[subprocess.Popen, Path]:
+        """A migration process, loaded and held until ``go`` (its Python start-up, a
+        second or more on a busy machine, is paid while something else happens)."""
         from migrate import command
 
-        out = self.workdir / f"migrate-{verb}-{target}-{len(self.record.runs(target))}.log"
-        cmd, env, preexec = command(self.workspace, verb, target, self.service_url)
+        out = self.workdir / f"migrate-{verb}-{target}-{len(self._spawned)}.log"
+        cmd, env, preexec = command(self.workspace, verb, target, self.service_url, hold=True)
         fh = open(out, "wb")
         proc = subprocess.Popen(
-            cmd, cwd=self.workspace, env=env, stdin=subprocess.DEVNULL, stdout=fh,
+            cmd, cwd=self.workspace, env=env, stdin=subprocess.PIPE, stdout=fh,
             stderr=subprocess.STDOUT, start_new_session=True, preexec_fn=preexec,
         )  # fmt: skip
         fh.close()
+        self._spawned.append(proc)
+        return proc, out
+
+    def go(self, held: tuple[subprocess.Popen, Path], target: str):
+        """Let a held migration run; (process, its record, its output file)."""
+        proc, out = held
+        try:
+            proc.stdin.write(b"go\n")
+            proc.stdin.close()
+        except OSError:  # it died while held: finish_migration reports its output
+            pass
         m = Migration(target, t0=time.monotonic())
         self.record.migrations.setdefault(target, []).append(m)
         return proc, m, out
+
+    def discard(self) -> None:
+        """Held processes never told to go: told to stop, then stopped."""
+        for proc in self._spawned:
+            if proc.poll() is None:
+                with contextlib.suppress(OSError):
+                    proc.stdin.close()
+                try:
+                    proc.wait(2)
+                except subprocess.TimeoutExpired:
+                    os.killpg(proc.pid, signal.SIGKILL)
+                    proc.wait(5)
 
     def finish_migration(
         self, proc, m: Migration, out: Path, timeout: float = MIGRATE_TIMEOUT_S
@@ -340,10 +367,6 @@ class Timeline:
         m.output = out.read_text("utf-8", "replace")
         m.events = parse(m.output)
         return m
-
-    def migrate(self, target: str) -> Migration:
-        proc, m, out = self.start_migration(target)
-        return self.finish_migration(proc, m, out)
 
     # ---------------------------------------------------------------- the rollout
 
@@ -415,6 +438,7 @@ class Timeline:
 
         tripper = threading.Thread(target=_trip, daemon=True)
         v1 = V1(self.service_url, self.workdir / "v1.log")
+        first_try, second_try = self.spawn("expand"), self.spawn("expand")
         client = sampler = None
         try:
             with psycopg.connect(self.admin_url, autocommit=True) as conn:
@@ -434,7 +458,7 @@ class Timeline:
                 blocker.execute("SELECT count(*) FROM customers WHERE id <= 100")
                 rec.blocker = (time.monotonic(), 0.0)
                 sampler.count_from.set()
-                proc, m, out = self.start_migration("expand")
+                proc, m, out = self.go(first_try, "expand")
                 self._mark("expand")
                 self._hold_blocker(proc)
                 blocker.rollback()
@@ -444,7 +468,7 @@ class Timeline:
                 first = self.finish_migration(proc, m, out)
                 tripper.start()
                 if not first.ok:  # gave up on its lock, as it should: run it again
-                    self.migrate("expand")
+                    self.finish_migration(*self.go(second_try, "expand"))
                 if not rec.succeeded("expand"):
                     rec.catalog["expanded"] = self._catalog(conn)  # what it left behind
                     raise _Stop()
@@ -454,6 +478,7 @@ class Timeline:
 
                 # ---- v2 beside v1
                 self.progress("v2 beside v1")
+                contract = self.spawn("contract")
                 rec.sync = self._sync(base_url, v1.url)
                 self._mark("side_by_side_done")
                 client.close()
@@ -463,7 +488,7 @@ class Timeline:
 
                 # ---- contract
                 self.progress("alembic upgrade contract")
-                self.migrate("contract")
+                self.finish_migration(*self.go(contract, "contract"))
                 self._mark("contracted")
                 sampler.close()
                 sampler = None
@@ -474,6 +499,7 @@ class Timeline:
         except _Stop:
             pass
         finally:
+            self.discard()
             if client is not None:
                 client.close()
             if sampler is not None:
@@ -565,7 +591,7 @@ class Timeline:
                                     json={"name": renamed1})}  # fmt: skip
                 got["v2_reads_v1_rename"] = _call(v2, "GET", f"/customers/{cid1}")
             # an existing customer, renamed through v2
-            old = rng.randint(1, self.record.customers)
+            old = rng.randint(self.record.customers // 2 + 1, self.record.customers)
             renamed2 = f"Renamed old-{rng.randrange(10**9)}"
             got["v2_rename_old"] = {"id": old, "sent": renamed2, **_call(
                 v2, "PATCH", f"/customers/{old}", json={"full_name": renamed2})}  # fmt: skip

@@ -1,6 +1,6 @@
 from datetime import UTC, datetime
 
-from sqlalchemy import DateTime
+from sqlalchemy import BigInteger, DateTime
 from sqlmodel import Field, SQLModel
 
 # v2's view of the tables. It never names customers.name: during the rollout that column
@@ -13,7 +13,8 @@ TEXT = r"^[^\x00]*$"
 class Customer(SQLModel, table=True):
     __tablename__ = "customers"
 
-    id: int | None = Field(default=None, primary_key=True)
+    # BIGINT in the database, so BIGINT here: as INTEGER, an id past 2^31 would fail.
+    id: int | None = Field(default=None, primary_key=True, sa_type=BigInteger)
     email: str
     full_name: str
 
@@ -21,8 +22,8 @@ class Customer(SQLModel, table=True):
 class Order(SQLModel, table=True):
     __tablename__ = "orders"
 
-    id: int | None = Field(default=None, primary_key=True)
-    customer_id: int = Field(foreign_key="customers.id")
+    id: int | None = Field(default=None, primary_key=True, sa_type=BigInteger)
+    customer_id: int = Field(foreign_key="customers.id", sa_type=BigInteger)
     total_cents: int
     channel: str = "web"
     created_at: datetime = Field(

@@ -25,7 +25,7 @@ branch_labels = None
 depends_on = None
 
 LOCK_TIMEOUT = "1s"
-BATCH = 20_000
+BATCH = 10_000
 
 # While v1 writes `name` and v2 writes `full_name`, each write is copied to the other.
 SYNC_FUNCTION = """

@@ -20,7 +20,7 @@ branch_labels = None
 depends_on = None
 
 LOCK_TIMEOUT = "1s"
-BATCH = 20_000
+BATCH = 10_000
 
 SYNC_FUNCTION = """
 CREATE FUNCTION customers_sync_full_name() RETURNS trigger LANGUAGE plpgsql AS $$
