@@ -69,6 +69,14 @@ def base_env(workspace: Path) -> dict[str, str]:
     return env
 
 
+def confine():
+    """How the run's sandbox confines learner code (None: the run has none)."""
+    from checker.sandbox import ForChecks
+
+    box = ForChecks.from_env()
+    return box.wrap if box is not None else None
+
+
 def _wrap(cmd: list[str], env: dict[str, str]):
     from checker.sandbox import ForChecks
 

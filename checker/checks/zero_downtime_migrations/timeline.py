@@ -448,9 +448,12 @@ class Timeline:
         trip: dict[str, Any] = {}
 
         def _trip() -> None:
+            from migrate import confine
+
             try:
                 trip["result"] = round_trip(self.workspace, "alembic.ini", self.root_admin_url,
-                                            "0001", _migration_env(self.workspace))  # fmt: skip
+                                            "0001", _migration_env(self.workspace),
+                                            confine=confine())  # fmt: skip
             except Exception as exc:
                 trip["error"] = f"{type(exc).__name__}: {exc}"
 
