@@ -92,8 +92,15 @@ class RoundTrip:
 
 
 def round_trip(
-    workspace: Path, config: str, admin_url: str, baseline: str, env: dict[str, str] | None = None
+    workspace: Path,
+    config: str,
+    admin_url: str,
+    baseline: str,
+    env: dict[str, str] | None = None,
+    confine=None,
 ) -> RoundTrip:
+    """``confine``: ``(args, env) -> (args, env, preexec_fn)``, how learner code is run
+    confined (``checker.sandbox.ForChecks.wrap``, for a hidden check that calls this)."""
     from . import process
 
     name, url = create_run_database(admin_url, "template0", "roundtrip")
@@ -101,9 +108,13 @@ def round_trip(
         run_env = {**(env if env is not None else os.environ), "DATABASE_URL": url}
         run_env["PYTHONDONTWRITEBYTECODE"] = "1"
         cmd = [sys.executable, "-c", _SCRIPT, str(workspace / config), baseline]
+        preexec = None
+        if confine is not None:
+            cmd, run_env, preexec = confine(cmd, run_env)
         proc = subprocess.Popen(
             cmd, cwd=workspace, env=run_env, stdin=subprocess.DEVNULL,
             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True,
+            preexec_fn=preexec,
         )  # fmt: skip
         # Never longer than the upgrade it runs beside may take.
         timeout = min(

@@ -213,6 +213,9 @@ class Session:
         # The service gets the run's own role; the checks observe as the admin.
         self.checks_env.update(LAB_RUN_DATABASE_URL=with_database(admin, db_name),
                                LAB_ADMIN_DATABASE_URL=admin)  # fmt: skip
+        # The service's own role, for learner code a check runs itself as the service
+        # would (lab 12 runs the learner's Alembic revisions mid-check).
+        self.checks_env["LAB_SERVICE_DATABASE_URL"] = url
         return url
 
     def _create_database(self, admin: str, template: str) -> tuple[str, str]:

@@ -48,6 +48,8 @@ def test_two_instances_share_one_database_and_one_redis(hello, tmp_path):
         urls = session.checks_env["LAB_SERVICE_URLS"].split(",")
         assert len(urls) == 2 and len(set(urls)) == 2, urls
         assert session.checks_env["LAB_SERVICE_URL"] == urls[0]
+        # The checks may run learner code as the service would (lab 12's migrations).
+        assert session.checks_env["LAB_SERVICE_DATABASE_URL"] == session.database_url
         pids = [svc.process.pid for svc in session.services]
         assert len(set(pids)) == 2, "each instance is a process of its own"
         counts = [httpx.get(f"{u}/count").json()["count"] for u in (*urls, *urls)]
