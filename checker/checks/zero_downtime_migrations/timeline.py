@@ -270,8 +270,10 @@ class V1:
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "uvicorn", "v1_app:app", "--host", "127.0.0.1",
              "--port", str(self.port), "--no-access-log", "--log-level", "warning"],
+            # In the checks' own process group, not a session of its own: when the run
+            # kills the checks (an interrupted or timed-out run), v1 goes with them.
             cwd=HERE, env=env, stdin=subprocess.DEVNULL, stdout=self._out,
-            stderr=subprocess.STDOUT, start_new_session=True,
+            stderr=subprocess.STDOUT,
         )  # fmt: skip
 
     def wait_healthy(self, timeout: float = 30.0) -> None:
@@ -289,11 +291,11 @@ class V1:
 
     def stop(self) -> None:
         if self.proc.poll() is None:
-            os.killpg(self.proc.pid, signal.SIGTERM)
+            self.proc.terminate()
             try:
                 self.proc.wait(5)
             except subprocess.TimeoutExpired:
-                os.killpg(self.proc.pid, signal.SIGKILL)
+                self.proc.kill()
                 self.proc.wait(5)
         self._out.close()
 
