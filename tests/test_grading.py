@@ -279,7 +279,11 @@ def test_interrupted_grade_leaves_no_process_behind(graded, tmp_path: Path):
     subs = graded["base"] / "submissions"
     proc = subprocess.Popen(
         [sys.executable, "-m", "checker", "grade", str(subs), "--lab", "crud", "--jobs", "2"],
-        cwd=graded["cwd"], env={**os.environ, **graded["env"], "TMPDIR": str(marker)},
+        # Without the fork servers: the run's processes are found by the environment
+        # they started with (a forked one shows its fork server's); the forked path's
+        # clean-up is tests/test_zygote.py's and tests/test_workers.py's.
+        cwd=graded["cwd"],
+        env={**os.environ, **graded["env"], "TMPDIR": str(marker), "LAB_ZYGOTE": "0"},
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
     )  # fmt: skip
     deadline = time.monotonic() + 60

@@ -35,7 +35,9 @@ def _start_worker(name: str, url: str, tmp: Path) -> subprocess.Popen:
     with open(tmp / f"{name}.log", "wb") as log:
         return subprocess.Popen(
             [sys.executable, "-m", "checker", "worker", "--redis", url, "--name", name],
-            cwd=ROOT, env={**os.environ, "TMPDIR": str(tmpdir)}, stdout=log,
+            # Without the fork servers: what a SIGKILLed worker leaves is found by the
+            # environment its processes started with, which a forked process does not show.
+            cwd=ROOT, env={**os.environ, "TMPDIR": str(tmpdir), "LAB_ZYGOTE": "0"}, stdout=log,
             stderr=subprocess.STDOUT, start_new_session=True,
         )  # fmt: skip
 
