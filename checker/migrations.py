@@ -197,8 +197,8 @@ def _revision(url: str) -> str | None:
 def _round_trip(into: dict, workspace, config, admin_url, baseline, env) -> None:
     from .migration_roundtrip import round_trip
 
-    try:
-        result = round_trip(workspace, config, admin_url, baseline, env)
+    try:  # learner code, confined as the upgrade beside it is (sandbox.wrap)
+        result = round_trip(workspace, config, admin_url, baseline, env, confine=sandbox.wrap)
         into["steps"] = [vars(step) for step in result.steps]
         into["problem"] = result.problem
         into["output"] = result.output
