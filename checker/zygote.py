@@ -37,6 +37,7 @@ import sys
 import sysconfig
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 from . import sandbox
@@ -329,83 +330,83 @@ def _title(argv: list[str]) -> None:
 
 def _child(req: dict) -> None:
     """In the forked child: become the learner's service. Never returns."""
-    code = 1
-    try:
-        os.setsid()
-        signal.signal(signal.SIGCHLD, signal.SIG_DFL)
-        signal.signal(signal.SIGTERM, signal.SIG_DFL)
-        devnull = os.open(os.devnull, os.O_RDONLY)
-        log = os.open(req["log"], os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
-        os.dup2(devnull, 0)
-        os.dup2(log, 1)
-        os.dup2(log, 2)
-        os.closerange(3, 65536)
-        os.chdir(req["cwd"])
-        if req.get("sandbox"):
-            # The run's uid and limits, for good, before any learner code is imported.
-            sandbox.Spec(**json.loads(req["sandbox"])).become()
-        elif req.get("memory_mb"):
-            import resource
+    _run_and_exit(lambda: _become_service(req))
 
-            mb = int(req["memory_mb"])
-            resource.setrlimit(resource.RLIMIT_AS, (mb << 20, mb << 20))
-        os.environ.clear()
-        os.environ.update(req["env"])
-        sys.dont_write_bytecode = bool(os.environ.get("PYTHONDONTWRITEBYTECODE"))
-        sys.path[0] = req["cwd"]
-        sys.argv = ["uvicorn", *req["args"]]
-        _title([sys.executable, "-m", "uvicorn", *req["args"]])
-        sys.stdout = open(1, "w", buffering=1, closefd=False)  # noqa: SIM115
-        sys.stderr = open(2, "w", buffering=1, closefd=False)  # noqa: SIM115
-        import uvicorn.main
 
-        try:
-            uvicorn.main.main(prog_name="uvicorn")
-            code = 0
-        except SystemExit as exc:
-            code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
-    except BaseException:
-        import traceback
+def _become_service(req: dict) -> None:
+    os.setsid()
+    signal.signal(signal.SIGCHLD, signal.SIG_DFL)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    devnull = os.open(os.devnull, os.O_RDONLY)
+    log = os.open(req["log"], os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
+    os.dup2(devnull, 0)
+    os.dup2(log, 1)
+    os.dup2(log, 2)
+    os.closerange(3, 65536)
+    os.chdir(req["cwd"])
+    if req.get("sandbox"):
+        # The run's uid and limits, for good, before any learner code is imported.
+        sandbox.Spec(**json.loads(req["sandbox"])).become()
+    elif req.get("memory_mb"):
+        import resource
 
-        traceback.print_exc()
-    finally:
-        with contextlib.suppress(Exception):
-            sys.stdout.flush()
-            sys.stderr.flush()
-        os._exit(code)
+        mb = int(req["memory_mb"])
+        resource.setrlimit(resource.RLIMIT_AS, (mb << 20, mb << 20))
+    os.environ.clear()
+    os.environ.update(req["env"])
+    sys.dont_write_bytecode = bool(os.environ.get("PYTHONDONTWRITEBYTECODE"))
+    sys.path[0] = req["cwd"]
+    sys.argv = ["uvicorn", *req["args"]]
+    _title([sys.executable, "-m", "uvicorn", *req["args"]])
+    sys.stdout = open(1, "w", buffering=1, closefd=False)  # noqa: SIM115
+    sys.stderr = open(2, "w", buffering=1, closefd=False)  # noqa: SIM115
+    import uvicorn.main
+
+    uvicorn.main.main(prog_name="uvicorn")
 
 
 def _run_child(req: dict, fds: list[int]) -> None:
     """In the trusted zygote's forked child: ``python -m module args``. Never returns."""
+    _run_and_exit(lambda: _become_module(req, fds))
+
+
+def _become_module(req: dict, fds: list[int]) -> None:
+    os.setsid()
+    for sig in (signal.SIGCHLD, signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, signal.SIG_DFL)
+    log, keep = fds[0], sorted(fds[1:])
+    devnull = os.open(os.devnull, os.O_RDONLY)
+    os.dup2(devnull, 0)
+    os.dup2(log, 1)
+    os.dup2(log, 2)
+    low = 3
+    for fd in keep:  # close everything but the passed descriptors
+        os.closerange(low, fd)
+        low = fd + 1
+    os.closerange(low, 65536)
+    env = dict(req["env"])
+    env.update({name: str(fd) for name, fd in zip(req["fd_env"], fds[1:], strict=True)})
+    os.chdir(req["cwd"])
+    os.environ.clear()
+    os.environ.update(env)
+    sys.path[0] = req["cwd"]
+    sys.argv = [req["module"], *req["args"]]
+    _title([sys.executable, "-m", req["module"], *req["args"]])
+    sys.stdout = open(1, "w", buffering=1, closefd=False)  # noqa: SIM115
+    sys.stderr = open(2, "w", buffering=1, closefd=False)  # noqa: SIM115
+    import runpy
+
+    runpy.run_module(req["module"], run_name="__main__", alter_sys=True)
+
+
+def _run_and_exit(main: Callable[[], None]) -> None:
+    """In a forked child: run ``main`` and exit with its status (a SystemExit's code;
+    1 and the traceback in the log if it raised). Never returns: the fork server's own
+    clean-up must not run in the child."""
     code = 1
     try:
-        os.setsid()
-        for sig in (signal.SIGCHLD, signal.SIGTERM, signal.SIGINT):
-            signal.signal(sig, signal.SIG_DFL)
-        log, keep = fds[0], sorted(fds[1:])
-        devnull = os.open(os.devnull, os.O_RDONLY)
-        os.dup2(devnull, 0)
-        os.dup2(log, 1)
-        os.dup2(log, 2)
-        low = 3
-        for fd in keep:  # close everything but the passed descriptors
-            os.closerange(low, fd)
-            low = fd + 1
-        os.closerange(low, 65536)
-        env = dict(req["env"])
-        env.update({name: str(fd) for name, fd in zip(req["fd_env"], fds[1:], strict=True)})
-        os.chdir(req["cwd"])
-        os.environ.clear()
-        os.environ.update(env)
-        sys.path[0] = req["cwd"]
-        sys.argv = [req["module"], *req["args"]]
-        _title([sys.executable, "-m", req["module"], *req["args"]])
-        sys.stdout = open(1, "w", buffering=1, closefd=False)  # noqa: SIM115
-        sys.stderr = open(2, "w", buffering=1, closefd=False)  # noqa: SIM115
-        import runpy
-
         try:
-            runpy.run_module(req["module"], run_name="__main__", alter_sys=True)
+            main()
             code = 0
         except SystemExit as exc:
             code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
