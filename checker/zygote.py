@@ -30,6 +30,7 @@ import contextlib
 import json
 import os
 import secrets
+import select
 import signal
 import socket
 import subprocess
@@ -163,7 +164,9 @@ class Zygote:
         token under which it records the pid of what it forked before it answers. An
         answer lost after the fork is recovered from that record, never forked twice."""
         token = secrets.token_hex(8)
-        payload = {**payload, "token": token, "not_after": time.time() + FORK_DEADLINE_S}
+        payload = {**payload, "token": token, "not_after": time.time() + FORK_DEADLINE_S,
+                   "lifeline": True}  # fmt: skip
+        fds = [*fds, _lifeline()]
         started = self.dir / "started" / token
         try:
             reply = self._request(payload, timeout=FORK_DEADLINE_S + 2, fds=fds)
@@ -301,9 +304,50 @@ def _reap(exits: Path) -> None:
         if pid == 0:
             return
         code = os.waitstatus_to_exitcode(status)
+        _REAPED.add(pid)
         tmp = exits / f".{pid}"
         tmp.write_text(str(code))
         tmp.rename(exits / str(pid))
+
+
+_REAPED: set[int] = set()  # in the zygote: children that have ended
+_LIFELINE: tuple[int, int, int] | None = None  # (owner pid, read end, write end)
+_LIFELINE_LOCK = threading.Lock()
+
+
+def _lifeline() -> int:
+    """The read end of this process's lifeline: a pipe whose write end only this process
+    holds (never inherited: os.pipe() is close-on-exec). The zygote watches the read end
+    of every child it forks for us; when this process ends, however it ends (a SIGKILLed
+    `lab worker`, an interrupted notebook kernel), the pipe reads end-of-file and the
+    zygote kills the child's process group. Nothing a run started outlives its caller."""
+    global _LIFELINE
+    with _LIFELINE_LOCK:
+        if _LIFELINE is None or _LIFELINE[0] != os.getpid():  # made here, not inherited
+            r, w = os.pipe()
+            _LIFELINE = (os.getpid(), r, w)
+        return _LIFELINE[1]
+
+
+def _watch_lifelines(lifelines: dict[int, int], ready: list) -> None:
+    """Kill the process group of each child whose caller is gone (its lifeline reads
+    end-of-file); forget the lifelines of children that have ended."""
+    reaped = set(_REAPED)  # the SIGCHLD handler may add to it meanwhile
+    for fd, pid in list(lifelines.items()):
+        gone = pid in reaped
+        if fd in ready and not gone:
+            try:
+                gone = os.read(fd, 1) == b""
+            except OSError:
+                gone = True
+            if gone:
+                with contextlib.suppress(OSError):
+                    os.killpg(pid, signal.SIGKILL)
+        if gone:
+            del lifelines[fd]
+            with contextlib.suppress(OSError):
+                os.close(fd)
+    _REAPED.difference_update(reaped)
 
 
 def _record_start(home: Path, req: dict, pid: int) -> None:
@@ -451,16 +495,21 @@ def serve(home: Path, trusted: bool = False) -> None:
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     me = fingerprint()
     print(f"zygote {os.getpid()} ready on {sock_path}", flush=True)
+    lifelines: dict[int, int] = {}  # a child's lifeline (read end) -> its pid
     try:
         while True:
-            try:
-                conn, _ = server.accept()
-            except TimeoutError:
+            ready = select.select([server, *lifelines], [], [], 0.5)[0]
+            _watch_lifelines(lifelines, ready)
+            if server not in ready:
                 try:
                     if sock_path.stat().st_ino != inode:
                         return  # a newer zygote took over the socket
                 except FileNotFoundError:
                     return  # our socket was removed: stopped
+                continue
+            try:
+                conn, _ = server.accept()
+            except (TimeoutError, BlockingIOError):
                 continue
             fds: list[int] = []
             with conn:
@@ -475,6 +524,9 @@ def serve(home: Path, trusted: bool = False) -> None:
                     req = json.loads(data)
                 except (OSError, ValueError):
                     req = {}
+                # The caller's lifeline comes last: the zygote keeps it, the child never
+                # sees it (a service must not be able to tell it runs under a check).
+                lifeline = fds.pop() if req.get("lifeline") and fds else None
                 op = req.get("op")
                 late = time.time() > float(req.get("not_after", float("inf")))
                 if op in ("spawn", "run") and late:
@@ -487,6 +539,7 @@ def serve(home: Path, trusted: bool = False) -> None:
                     if pid == 0:
                         server.close()
                         _child(req)
+                    _REAPED.discard(pid)  # a pid of an older child, now this one's
                     reply = {"pid": pid}
                     _record_start(home, req, pid)
                 elif op == "run" and trusted and fds and len(fds) == 1 + len(req["fd_env"]):
@@ -494,6 +547,7 @@ def serve(home: Path, trusted: bool = False) -> None:
                     if pid == 0:
                         server.close()
                         _run_child(req, fds)
+                    _REAPED.discard(pid)  # a pid of an older child, now this one's
                     reply = {"pid": pid}
                     _record_start(home, req, pid)
                 elif op is not None:
@@ -501,6 +555,15 @@ def serve(home: Path, trusted: bool = False) -> None:
                 for fd in fds:  # the child has its own copies now
                     with contextlib.suppress(OSError):
                         os.close(fd)
+                if lifeline is not None:
+                    pid = int(reply.get("pid", 0))
+                    for fd in [fd for fd, p in lifelines.items() if p == pid]:
+                        del lifelines[fd]  # an older child's, whose pid this one has
+                        os.close(fd)
+                    if pid and pid not in _REAPED:
+                        lifelines[lifeline] = pid
+                    else:
+                        os.close(lifeline)
                 with contextlib.suppress(OSError):
                     conn.sendall(json.dumps(reply).encode() + b"\n")
     finally:

@@ -186,3 +186,57 @@ def test_a_fork_request_past_its_deadline_is_refused_and_a_lost_answer_recovered
         assert log.read_text().count("usage:") == 1, "forked once, for the request on time"
     finally:
         z.stop()
+
+
+_CALLER = """
+import os, sys, time
+from pathlib import Path
+from checker.zygote import Zygote
+
+home, here = Path(sys.argv[1]), Path(sys.argv[2])
+trusted, confined = Zygote(home, trusted=True), Zygote(home)
+for z in (trusted, confined):
+    z.start_in_background()
+deadline = time.monotonic() + 30
+while not (trusted.ready() and confined.ready()) and time.monotonic() < deadline:
+    time.sleep(0.1)
+env = dict(os.environ)
+sink = trusted.run_module("sleeper", [], cwd=here, env=env, log_path=here / "sleeper.log")
+svc = confined.spawn(["svc:app", "--host", "127.0.0.1", "--port", "0"], cwd=here, env=env,
+                     log_path=here / "service.log")
+print(sink, svc, flush=True)
+time.sleep(300)
+"""
+
+
+def test_forked_children_die_with_the_process_that_asked_for_them(tmp_path):
+    """A SIGKILLed caller (a `lab worker` mid-run) leaves nothing the fork servers started
+    for it: each watches its caller's lifeline and kills the child's process group."""
+    import signal
+    import subprocess
+    import sys
+
+    home, here = tmp_path / "state", tmp_path / "here"
+    here.mkdir()
+    (here / "sleeper.py").write_text("import time\ntime.sleep(300)\n")
+    (here / "svc.py").write_text("async def app(scope, receive, send):\n    pass\n")
+    caller = subprocess.Popen(
+        [sys.executable, "-c", _CALLER, str(home), str(here)],
+        stdout=subprocess.PIPE, text=True, start_new_session=True,
+    )  # fmt: skip
+    try:
+        sink, service = (int(p) for p in caller.stdout.readline().split())
+        time.sleep(1.5)  # several turns of the fork servers' loops
+        for pid in (sink, service):
+            os.kill(pid, 0)  # alive while their caller is: the lifeline is no timer
+        os.killpg(caller.pid, signal.SIGKILL)
+        caller.wait(timeout=10)
+        assert gone_within(sink), "the checker's own child outlived its caller"
+        assert gone_within(service), "the service outlived the run that started it"
+    finally:
+        if caller.poll() is None:
+            os.killpg(caller.pid, signal.SIGKILL)
+            caller.wait()
+        caller.stdout.close()
+        for z in (Zygote(home, trusted=True), Zygote(home)):
+            z.stop()
