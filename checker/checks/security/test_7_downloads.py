@@ -1,11 +1,22 @@
 """Downloads never leave their folder (CWE-22)."""
 
 import secrets
+from pathlib import Path
 from urllib.parse import quote
 
 from _helpers import code_dir, raw_get, word
 
 from checker.verdict import fail
+
+
+def own_file(code: Path, rng) -> Path | None:
+    """One of the service's own files outside its downloads folder (its code, the staff
+    files), big enough that its bytes can't turn up in an answer by chance."""
+    found = [
+        p for p in sorted(code.glob("app/**/*.py")) + sorted(code.glob("files_private/*"))
+        if "__pycache__" not in p.parts and p.is_file() and p.stat().st_size >= 64
+    ]  # fmt: skip
+    return rng.choice(found) if found else None
 
 
 def test_downloads_stay_in_folder(base_url, workspace, rng):
@@ -42,8 +53,21 @@ def test_downloads_stay_in_folder(base_url, workspace, rng):
             f"/{absolute.lstrip('/')}", quote(absolute, safe=""),
             f"/{str((code / up).resolve()).lstrip('/')}", quote(str((code / up).resolve()), safe=""),
         ]  # fmt: skip
+        # A file that was there before the run began, chosen at random: a service that
+        # tells the planted files from its own (by when they appeared, by their names)
+        # must still keep its own code and staff files in.
+        own = own_file(code, rng)
+        if own is not None:
+            rel, real = own.relative_to(code).as_posix(), own.read_bytes()
+            names += [f"../{rel}", "..%2f" + quote(rel, safe=""), f"....//{rel}",
+                      f"%2e%2e/{rel}", quote(str(own.resolve()), safe="")]  # fmt: skip
         for name in names:
             status, body = raw_get(base_url, f"/downloads/{name}")
+            if own is not None and status < 300 and real in body:
+                fail("escaped", f"GET /downloads/{name} answered {status} with {rel}, a file "
+                                "of your service's folder outside the downloads folder; "
+                                "expected 404: only files inside the downloads folder are "
+                                "served.")  # fmt: skip
             text = body.decode(errors="replace")
             if up_secret in text or private_secret in text:
                 where = (
