@@ -163,6 +163,30 @@ class StatementsEvicted(Exception):
         )
 
 
+def settle(conn, timeout_s: float = 3.0, *, dbid: int | None = None) -> bool:
+    """Wait until no other backend of a database (``dbid``, else the connection's own)
+    is busy or inside a transaction; False if that did not happen in time.
+    pg_stat_statements records a SELECT when its portal closes, for a request's last
+    statement at transaction end, which FastAPI reaches after the response is sent: a
+    count read right after the answer can miss it, and the next request is blamed."""
+    import time
+
+    where = "datid = %s" if dbid is not None else "datname = current_database()"
+    deadline = time.monotonic() + timeout_s
+    while True:
+        busy = conn.execute(
+            f"SELECT count(*) FROM pg_stat_activity WHERE {where}"
+            " AND pid <> pg_backend_pid() AND backend_type = 'client backend'"
+            " AND state IS DISTINCT FROM 'idle'",
+            (dbid,) if dbid is not None else (),
+        ).fetchone()[0]
+        if not busy:
+            return True
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.005)
+
+
 class StatementLog:
     """pg_stat_statements of one database, read through an admin connection.
 
@@ -236,21 +260,7 @@ class StatementLog:
     def settle(self, timeout_s: float = 3.0) -> bool:
         """Wait until no backend of the database is busy or inside a transaction (so
         every statement it ran is counted); False if that did not happen in time."""
-        import time
-
-        deadline = time.monotonic() + timeout_s
-        while True:
-            busy = self.conn.execute(
-                "SELECT count(*) FROM pg_stat_activity WHERE datid = %s"
-                " AND pid <> pg_backend_pid() AND backend_type = 'client backend'"
-                " AND state IS DISTINCT FROM 'idle'",
-                (self.dbid,),
-            ).fetchone()[0]
-            if not busy:
-                return True
-            if time.monotonic() > deadline:
-                return False
-            time.sleep(0.005)
+        return settle(self.conn, timeout_s, dbid=self.dbid)
 
     def evictions(self) -> int:
         """How many times pg_stat_statements evicted entries, server-wide, so far."""

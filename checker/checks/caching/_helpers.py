@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 
+from checker.observe.postgres import settle
 from checker.observe.redis import keyspace
 from checker.services.redis_lease import LEASE_KEY
 
@@ -42,25 +43,6 @@ def statements(db, *, reading: str | None = None) -> int:
         (_NOT_WORK, rf"\m{reading}\M" if reading else "."),
     ).fetchone()
     return int(row[0])
-
-
-def settle(db, timeout: float = 3.0) -> bool:
-    """Wait until no other backend of the run's database is busy or inside a transaction.
-    pg_stat_statements records a SELECT when its portal closes, for a request's last
-    statement at transaction end, which FastAPI reaches after the response is sent: a
-    count read right after the answer can miss it, and the next request is blamed."""
-    deadline = time.monotonic() + timeout
-    while True:
-        busy = db.execute(
-            "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()"
-            " AND pid <> pg_backend_pid() AND backend_type = 'client backend'"
-            " AND state IS DISTINCT FROM 'idle'"
-        ).fetchone()[0]
-        if not busy:
-            return True
-        if time.monotonic() > deadline:
-            return False
-        time.sleep(0.005)
 
 
 def _deallocations(db) -> int:
