@@ -27,6 +27,7 @@ def work(redis_url: str, *, burst: bool, name: str | None, console: Console) -> 
     for p in providers(state).all():
         url = p.ensure()
         console.print(f"{p.name:8} {p.kind:8} {redact(url)}")
+    _warm_fork_servers(state, console)
     conn = Redis.from_url(redis_url)
     conn.ping()
     protect(conn)
@@ -35,3 +36,26 @@ def work(redis_url: str, *, burst: bool, name: str | None, console: Console) -> 
     Worker([Queue(QUEUE, connection=conn)], connection=conn, name=worker_name).work(
         burst=burst, logging_level="WARNING", with_scheduler=False
     )
+
+
+def _warm_fork_servers(state, console: Console, timeout_s: float = 30.0) -> None:
+    """Start both fork servers before the first job: every job's service, checks and
+    sidecars are then forked, so the first job is as fast as the others, and what a job
+    started dies with its work horse even if the horse is killed (the fork servers watch
+    each caller's lifeline; a plain start has none)."""
+    import time
+
+    from ..zygote import Zygote, enabled
+
+    if not enabled():
+        return
+    servers = [z for z in (Zygote(state), Zygote(state, trusted=True)) if z.usable()]
+    for z in servers:
+        z.start_in_background()
+    deadline = time.monotonic() + timeout_s
+    while not all(z.ready() for z in servers) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    if all(z.ready() for z in servers):
+        console.print("fork servers ready")
+    else:  # jobs still run: each starts its processes the plain way until they are
+        console.print(f"fork servers not ready after {timeout_s:.0f} s; starting anyway")
