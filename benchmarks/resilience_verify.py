@@ -160,7 +160,7 @@ class Proxy:
         self.process = subprocess.Popen(
             [mitmdump_binary(), *modes, "--listen-host", "127.0.0.1", "-s", str(ADDON),
              "--set", "connection_strategy=lazy", "--set", "termlog_verbosity=warn",
-             "--set", "flow_detail=0"],
+             "--set", "flow_detail=0", "--set", f"confdir={log.parent / 'mitmproxy-conf'}"],
             stdout=self.log, stderr=subprocess.STDOUT,
         )  # fmt: skip
         self.http = httpx.Client(timeout=5)
@@ -376,16 +376,21 @@ def breaker(http: httpx.Client, proxy: Proxy) -> tuple[bool, str]:
         made = len(proxy.flows("shipping"))
         if made == before:
             break
+    # Judged while the breaker is open (1 s from the last failed call): on a busy machine
+    # the requests may outlast it, and a trial call after it is legitimate.
     opened = max((f["at"] for f in proxy.flows("shipping")), default=time.time())
-    later = [http.get(f"/books/{b}/delivery") for b in BOOKS[10:15]]
-    reached = sum(f["at"] > opened for f in proxy.flows("shipping"))
-    early = sum(f["at"] > opened and f["at"] < opened + 0.95 for f in proxy.flows("shipping"))
+    later = [r]
+    for b in BOOKS[10:15]:
+        if time.time() > opened + 0.9:
+            break
+        later.append(http.get(f"/books/{b}/delivery"))
+    early = sum(opened < f["at"] < opened + 0.95 for f in proxy.flows("shipping"))
     proxy.recover("shipping")
-    refused = [x for x in [r, *later] if x.status_code == 503 and retry_after(x)]
-    ok = made == BREAKER_FAILURES and len(refused) == 1 + len(later) and not early
-    return ok, (f"stopped after {made} flows; the next {1 + len(later)} answered "
-                f"{sorted({said(x) + ('+RA' if retry_after(x) else '') for x in [r, *later]})}, "
-                f"{reached} reached the proxy")  # fmt: skip
+    refused = [x for x in later if x.status_code == 503 and retry_after(x)]
+    ok = made == BREAKER_FAILURES and len(refused) == len(later) and not early
+    return ok, (f"stopped after {made} flows; the next {len(later)} answered "
+                f"{sorted({said(x) + ('+RA' if retry_after(x) else '') for x in later})}, "
+                f"{early} reached the proxy within the open second")  # fmt: skip
 
 
 RUN = {"hang": hang, "retries": retries, "bulkhead": bulkhead, "breaker": breaker}
