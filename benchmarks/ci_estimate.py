@@ -6,8 +6,9 @@
 Reads the test run's "time by file and by lab" table (tests/conftest.py prints it) and
 splits it into what grows with the labs and what does not:
 
-* per lab: its self-verification (a lab that runs alone has its own line; the labs run
-  two at a time share one line, split evenly), and its share of the per-lab test files
+* per lab: its self-verification (its cases that run a timed check, one at a time, on
+  its own line; the cases that run two at a time share one line, split between the labs
+  by their number of such cases), and its share of the per-lab test files
   (notebooks, schemathesis, public tests, whose every case is one lab);
 * fixed: every other test file.
 
@@ -59,13 +60,19 @@ def main() -> None:
     total = rows.pop("in all", sum(rows.values()))
 
     labs = Catalog(ROOT).labs
-    from tests.test_selfcheck import PARALLEL_LABS
+    from tests.test_selfcheck import lab_cases, pooled
 
-    alone = [lab for lab in labs if lab.id not in PARALLEL_LABS]
-    pooled = [lab for lab in labs if lab.id in PARALLEL_LABS]
-    pool_each = rows.get("self-verification: labs run two at a time", 0.0) / max(len(pooled), 1)
+    cases = {lab.id: [pooled(lab, only) for _, only in lab_cases(lab)] for lab in labs}
+    pool_each = rows.get("self-verification: cases run two at a time", 0.0) / max(
+        sum(sum(c) for c in cases.values()), 1
+    )
     shared = sum(rows.get(f, 0.0) for f in PER_LAB_FILES) / len(labs)
-    cost = {lab.id: rows.get(f"self-verification: {lab.id}", pool_each) + shared for lab in labs}
+    cost = {
+        lab.id: rows.get(f"self-verification: {lab.id}", 0.0)
+        + pool_each * sum(cases[lab.id])
+        + shared
+        for lab in labs
+    }
     per_lab = sum(cost.values())
     fixed = total - per_lab
     later = [cost[lab.id] for lab in labs if lab.order >= 9] or list(cost.values())
@@ -74,7 +81,7 @@ def main() -> None:
 
     print(f"{'lab':24} {'seconds':>8}  (self-verification + share of per-lab files)")
     for lab in labs:
-        how = "alone" if lab in alone else "two at a time"
+        how = f"{sum(cases[lab.id])} of {len(cases[lab.id])} cases two at a time"
         print(f"{lab.id:24} {cost[lab.id]:8.1f}  {how}")
     print(f"{'fixed (other files)':24} {fixed:8.1f}")
     print(f"{'the test command':24} {total:8.1f}  ({total / 60:.1f} min, {len(labs)} labs)")

@@ -91,6 +91,13 @@ class Check(_Table):
     hints: tuple[Text, ...] = ()  # ``hint = "..."`` in the file is the first of them
     bonus: StrictBool = False
     visibility: Literal["visible", "after_grading"] = "visible"
+    #: The verdict depends on elapsed time: the check compares durations, latencies or
+    #: throughput (ratios included), waits on a timer or deadline the service must meet
+    #: (timeouts, retry gaps, backoff, rate-limit windows, TTLs, Retry-After), samples
+    #: something over time (lock timelines) or runs load. A busy CPU could flip it, so
+    #: the project's self-verification never runs it beside another case. When in doubt,
+    #: timed.
+    timed: StrictBool = False
     #: ``[checks.kind_hints]``: failure kind (checker.verdict) -> its hints, first to last
     #: (one hint or a list); a kind it does not map falls back to ``hints``.
     kind_hints: dict[StrictStr, tuple[Text, ...]] = {}

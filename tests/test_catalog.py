@@ -71,6 +71,11 @@ def _write(tmp_path: Path, text: str, bugs: str | None = None) -> Path:
         ),
         (lambda t: t.replace("points = 2", 'points = "two"'), "checks[0].points", "integer"),
         (
+            lambda t: t.replace("points = 2", 'points = 2\ntimed = "yes"'),
+            "checks[0].timed",
+            "true or false",
+        ),  # fmt: skip
+        (
             lambda t: t.replace('services = ["postgres", "redis"]', 'services = ["mysql"]'),
             "services",
             "unknown service",
@@ -90,6 +95,11 @@ def test_malformed_manifests_name_the_file_and_the_field(tmp_path, edit, field, 
     assert info.value.field == field
     assert str(lab_dir / "lab.toml") in info.value.message
     assert words in info.value.message
+
+
+def test_a_check_is_timed_only_when_its_manifest_says_so(tmp_path):
+    lab = load_lab(_write(tmp_path, GOOD.replace("points = 2", "points = 2\ntimed = true")))
+    assert [c.timed for c in lab.checks] == [True, False, False]
 
 
 def test_invalid_toml_is_reported_with_its_file(tmp_path):

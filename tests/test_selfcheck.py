@@ -4,7 +4,8 @@
 * the starter fails exactly the checks its planted bugs name (plus bonus checks);
 * each planted bug alone, re-planted into the solution by its mutation, fails exactly
   the checks named for it. The mutant runs only those checks plus one smoke check (the
-  lab's first other check, which must still pass): the solution's run has already
+  lab's first other check that is not ``timed``, else its first other check, which must
+  still pass): the solution's run has already
   shown every other check passing on the same code. ``LAB_SELFCHECK_FULL=1`` runs every
   check against every mutant instead;
 * every scenario in tests/scenarios/<lab>/ (known-wrong fixes, cheats that try to pass
@@ -23,12 +24,13 @@ mode; CI uses 1), each run with probe values of its own. With one run, a case's 
 values come from a seed fixed by its test id (``seed_of``), so CI judges the same draws
 every time; ``LAB_SEED=N`` sets the seed of every case (a failure prints the one it had).
 
-The cases of the correctness labs (``PARALLEL_LABS``: no check of theirs compares
-timings) run ``LAB_SELFCHECK_JOBS`` (default 2) at a time, each run in a process of its
-own on the session's servers (as `lab grade -j 2` does): the first such test starts all
-the selected ones, and each test then judges its own case's verdicts. The labs whose
-checks compare speeds run one case at a time, alone. ``LAB_SELFCHECK_JOBS=1`` runs
-everything one at a time.
+A case none of whose checks is ``timed`` (lab.toml: its verdict depends on elapsed
+time; a case that runs every check is timed if any check of its lab is) runs in the
+pool, ``LAB_SELFCHECK_JOBS`` (default 2) at a time, each run in a process of its own on
+the session's servers (as `lab grade -j 2` does): the first test that judges a case
+starts all the selected pooled ones, and each test then judges its own case's verdicts.
+A case that runs a timed check runs one at a time, alone, so a busy CPU cannot flip it.
+``LAB_SELFCHECK_JOBS=1`` runs everything one at a time.
 """
 
 from __future__ import annotations
@@ -38,9 +40,10 @@ import json
 import os
 import subprocess
 import sys
+import time
 import tomllib
 import zlib
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -48,6 +51,7 @@ import pytest
 
 from checker import runner
 from checker.catalog import Bug, Catalog, Lab, Mutation
+from checker.manifest import Check
 from checker.paths import state_dir
 from checker.workspace import Workspace, compose
 
@@ -58,9 +62,9 @@ FULL = os.environ.get("LAB_SELFCHECK_FULL", "") not in ("", "0")
 LABS = Catalog(ROOT).labs
 SCENARIOS = ROOT / "tests" / "scenarios"
 JOBS = int(os.environ.get("LAB_SELFCHECK_JOBS", "2"))
-#: Labs whose checks judge behaviour only (no timing ratio): their cases may share the
-#: two cores. A lab that compares speeds or waits on timers stays out.
-PARALLEL_LABS = {"crud", "auth", "n-plus-one", "idempotency", "api-versioning", "security"}
+#: The pooled cases' node ids, the seconds the pool took and the test that waited for it
+#: (tests/conftest.py files that time under the pool's own line).
+POOL: dict = {"nodes": set(), "seconds": 0.0, "carrier": None}
 
 pytestmark = pytest.mark.slow
 
@@ -149,7 +153,14 @@ def bug_case(lab: Lab, bug: Bug) -> Case:
 def smoke_check(lab: Lab, bug: Bug) -> str | None:
     """The lab's first check the bug must leave passing: it proves the mutant still
     runs and answers, so its named checks fail for the bug's reason, not a crash."""
-    return next((c.id for c in lab.checks if c.id not in bug.checks and not c.bonus), None)
+    return _first_untimed(c for c in lab.checks if c.id not in bug.checks and not c.bonus)
+
+
+def _first_untimed(checks: Iterable[Check]) -> str | None:
+    """The first of ``checks`` that is not timed, else the first: a smoke check that is
+    not timed keeps its case in the pool (``pooled``)."""
+    found = list(checks)
+    return next((c.id for c in found if not c.timed), found[0].id if found else None)
 
 
 def scenario_case(lab: Lab, case: Path) -> Case:
@@ -172,15 +183,31 @@ def scenario_checks(lab: Lab, spec: dict) -> set[str] | None:
         return None
     expected = spec["expected"]
     fails = {cid for cid, verdict in expected.items() if verdict != "pass"}
-    smoke = next((c.id for c in lab.checks if expected.get(c.id) == "pass" and not c.bonus), None)
+    smoke = _first_untimed(c for c in lab.checks if expected.get(c.id) == "pass" and not c.bonus)
     return fails | ({smoke} if smoke else set())
 
 
+def pooled(lab: Lab, only: set[str] | None) -> bool:
+    """Whether a case may run beside another: none of the checks it runs (every check
+    of the lab, if ``only`` is None) is ``timed``."""
+    return not any(c.timed for c in lab.checks if only is None or c.id in only)
+
+
+def lab_cases(lab: Lab) -> Iterator[Case]:
+    """Every case of a lab: its solution, starter, mutants and scenarios."""
+    yield solution_case(lab)
+    yield starter_case(lab)
+    for bug in lab.bugs:
+        yield bug_case(lab, bug)
+    for case in sorted((SCENARIOS / lab.id).glob("*/scenario.toml")):
+        yield scenario_case(lab, case.parent)
+
+
 def _case_of(item: pytest.Item) -> tuple[Lab, Case] | None:
-    """The case a collected test of this module runs, if its lab runs in parallel."""
+    """The case a collected test of this module runs, if it runs in the pool."""
     params = getattr(getattr(item, "callspec", None), "params", {})
     lab = params.get("lab")
-    if item.module.__name__ != __name__ or lab is None or lab.id not in PARALLEL_LABS:
+    if item.module.__name__ != __name__ or lab is None:
         return None
     makers = {
         "test_solution_passes_every_check": lambda: solution_case(lab),
@@ -189,12 +216,13 @@ def _case_of(item: pytest.Item) -> tuple[Lab, Case] | None:
         "test_scenario_matches_its_golden_verdicts": lambda: scenario_case(lab, params["case"]),
     }
     make = makers.get(item.originalname)
-    return (lab, make()) if make else None
+    case = make() if make else None
+    return (lab, case) if case and pooled(lab, case[1]) else None
 
 
 @pytest.fixture(scope="module")
 def prefetched(request: pytest.FixtureRequest) -> Iterator[dict[str, Runs]]:
-    """The runs of every selected case of the parallel labs, JOBS at a time."""
+    """The runs of every selected pooled case (``pooled``), JOBS at a time."""
     jobs: dict[str, tuple[Lab, Case]] = {}
     if JOBS > 1:
         for item in request.session.items:
@@ -211,12 +239,15 @@ def prefetched(request: pytest.FixtureRequest) -> Iterator[dict[str, Runs]]:
         except Exception as exc:  # reported by the case's own test, not by all of them
             return [{"error": f"{type(exc).__name__}: {exc}", "checks": {}}]
 
+    POOL["nodes"] = set(jobs)
+    started = time.monotonic()
     with ThreadPoolExecutor(max_workers=max(JOBS, 1)) as pool:
         futures = {
             nodeid: pool.submit(one, nodeid, lab, case) for nodeid, (lab, case) in jobs.items()
         }
         for nodeid, fut in futures.items():
             done[nodeid] = fut.result()
+    POOL["seconds"] = time.monotonic() - started
     yield done
 
 
@@ -242,6 +273,7 @@ def verdicts(request: pytest.FixtureRequest, lab: Lab, case: Case,
     and carry the hint the manifest maps to each."""
     workspace, only = case
     runs = request.getfixturevalue("prefetched").get(request.node.nodeid)
+    POOL["carrier"] = POOL["carrier"] or request.node.nodeid
     if runs is None:
         with workspace() as ws:
             runs = _run_here(lab, ws, only, seed_of(request.node.nodeid))
