@@ -25,10 +25,19 @@ removes the dead scheduler's locks and the dead worker's registration. What happ
 next (retry or failure) is rq's own logic. Only this run's Redis database is touched,
 and only once no worker of the run is alive.
 
+Where the worker comes from: once the service's fork server (``checker.zygote``, the
+confined one, which already has rq, redis and SQLAlchemy imported) is warm, the supervisor
+asks it for the worker (``--zygote-home``), and the worker is listening about a second
+sooner than a fresh interpreter would be; it takes the run's uid and limits exactly as a
+forked service does, before the lab's modules are imported. Otherwise (a cold run, the
+fork server turned off or gone) the supervisor starts it the plain way, in the run's
+sandbox (``sandbox.wrap``).
+
 No process outlives a run: the supervisor is a child subreaper (Linux), so the work
-horse (rq puts it in a process group of its own) comes back to it if the worker dies
-first; on SIGTERM (the runner stopping the run) or when the runner dies (parent-death
-signal), it SIGKILLs every descendant before it exits.
+horse (rq puts it in a process group of its own) comes back to it if a worker it started
+dies first; a forked worker leads a session of its own, which the supervisor kills whole
+(the worker, its horse, its scheduler). On SIGTERM (the runner stopping the run) or when
+the runner dies (parent-death signal), it SIGKILLs all of them before it exits.
 """
 
 from __future__ import annotations
