@@ -182,7 +182,7 @@ class Session:
 
     def _start_sidecar(self, kind: type[Sidecar]) -> Sidecar:
         ctx = Context(self.lab, self.run_dir, self.workspace, dict(self.service_env),
-                      zygote=self.trusted_zygote)  # fmt: skip
+                      zygote=self.trusted_zygote, learner_zygote=self.zygote)  # fmt: skip
         sidecar = kind(ctx)
         self.on_close(sidecar.stop)
         sidecar.start()

@@ -5,7 +5,10 @@ Starting the service is mostly importing fastapi, pydantic, SQLAlchemy and uvico
 once (never learner code) and forks a fresh child for each run; the child sets the run's
 environment and working directory, starts a new session (so the runner can kill its
 whole process group, as with any service), and only then imports the learner's app
-through uvicorn. The checker process itself still never imports learner code.
+through uvicorn. The checker process itself still never imports learner code. The
+learner's RQ worker (``checker.sidecars.worker run``) is forked the same way, confined the
+same way, at its supervisor's request: rq, redis and SQLAlchemy are imported already, so
+a worker is listening in a fraction of the second a fresh interpreter takes.
 
 Safety and lifetime:
 * the socket is a file under ``.lab/`` (mode 0600 in a 0700 folder), so only this user
@@ -50,6 +53,7 @@ PRELOAD = (
     "uvicorn.config", "uvicorn.server", "uvicorn.protocols.http.h11_impl",
     "uvicorn.protocols.http.httptools_impl", "uvicorn.lifespan.on", "uvicorn.loops.auto",
     "anyio", "anyio._backends._asyncio", "h11", "email_validator", "multipart", "jwt",
+    "httpx",  # what a worker's jobs (webhooks, providers) call out with
 )  # fmt: skip
 #: The trusted zygote's imports: what the checks' pytest process and the sidecars need.
 #: Nothing that patches the interpreter on import (locust's gevent), nothing of ours but
@@ -62,6 +66,10 @@ TRUSTED_PRELOAD = (
     "httpx", "httpcore", "h11", "anyio", "anyio._backends._asyncio", "psycopg",
     "redis", "email.utils", "concurrent.futures",
 )  # fmt: skip
+#: What the service zygote forks: the learner's service (uvicorn), or the learner's RQ
+#: worker (``checker.sidecars.worker run``: rq, redis and SQLAlchemy are preloaded here, so
+#: only the lab's own modules are left to import).
+PROGRAMS = ("uvicorn", "worker")
 MAX_SOCKET_PATH = 100
 MAX_FDS = 8
 #: How long a fork request stays valid: past it the zygote refuses it (see ``_fork``).
@@ -181,13 +189,18 @@ class Zygote:
         return reply
 
     def spawn(self, args: list[str], *, cwd: Path, env: dict[str, str], log_path: Path,
-              memory_mb: int | None = None) -> int:  # fmt: skip
-        """Fork a service; under the run's sandbox (``LAB_SANDBOX`` in ``env``) the child
-        takes the run's uid and limits before it imports any learner code."""
+              memory_mb: int | None = None, program: str = "uvicorn") -> int:  # fmt: skip
+        """Fork a service (``program`` "uvicorn", ``args`` uvicorn's) or the learner's RQ
+        worker ("worker", ``args`` those of ``python -m checker.sidecars.worker run``);
+        under the run's sandbox (``LAB_SANDBOX`` in ``env``) the child takes the run's uid
+        and limits before it imports any learner code."""
+        if program not in PROGRAMS:
+            raise ValueError(f"the zygote runs only {', '.join(PROGRAMS)}, not {program!r}")
         spec = sandbox.Spec.from_env(env)
         reply = self._fork(
             {
                 "op": "spawn",
+                "program": program,
                 "args": args,
                 "cwd": str(cwd),
                 "env": spec.learner_env(env) if spec else env,
@@ -373,11 +386,16 @@ def _title(argv: list[str]) -> None:
 
 
 def _child(req: dict) -> None:
-    """In the forked child: become the learner's service. Never returns."""
+    """In the forked child: become the learner's service (or worker). Never returns."""
     _run_and_exit(lambda: _become_service(req))
 
 
 def _become_service(req: dict) -> None:
+    program = req.get("program", "uvicorn")
+    if program == "worker":  # our own module, read before any learner code can run
+        from checker.sidecars import worker as rq_worker
+    elif program != "uvicorn":
+        raise ValueError(f"unknown program {program!r}")
     os.setsid()
     signal.signal(signal.SIGCHLD, signal.SIG_DFL)
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
@@ -400,10 +418,15 @@ def _become_service(req: dict) -> None:
     os.environ.update(req["env"])
     sys.dont_write_bytecode = bool(os.environ.get("PYTHONDONTWRITEBYTECODE"))
     sys.path[0] = req["cwd"]
-    sys.argv = ["uvicorn", *req["args"]]
-    _title([sys.executable, "-m", "uvicorn", *req["args"]])
     sys.stdout = open(1, "w", buffering=1, closefd=False)  # noqa: SIM115
     sys.stderr = open(2, "w", buffering=1, closefd=False)  # noqa: SIM115
+    if program == "worker":
+        module = "checker.sidecars.worker"
+        sys.argv = [module, "run", *req["args"]]
+        _title([sys.executable, "-m", module, "run", *req["args"]])
+        sys.exit(rq_worker.main(["run", *req["args"]]))
+    sys.argv = ["uvicorn", *req["args"]]
+    _title([sys.executable, "-m", "uvicorn", *req["args"]])
     import uvicorn.main
 
     uvicorn.main.main(prog_name="uvicorn")

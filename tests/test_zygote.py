@@ -240,3 +240,73 @@ def test_forked_children_die_with_the_process_that_asked_for_them(tmp_path):
         caller.stdout.close()
         for z in (Zygote(home, trusted=True), Zygote(home)):
             z.stop()
+
+
+def _worker_pids(state: Path, lab_id: str) -> list[int]:
+    """The pids of the run's RQ workers (a check may kill one and start another), as rq
+    logged them in the last run of ``lab_id``."""
+    import re
+
+    run_dir = sorted(state.glob(f"runs/*-{lab_id}-*"))[-1]
+    log = (run_dir / "worker.log").read_text()
+    return [int(pid) for pid in re.findall(r"Worker \S+: started with PID (\d+)", log)]
+
+
+def test_the_worker_is_forked_by_the_service_zygote_once_warm_with_the_same_verdicts(
+    tmp_path, monkeypatch
+):
+    """The learner's RQ worker comes from the service's (confined) fork server once it
+    is warm: the fork server is its parent (it reaps it), its verdicts are a plain start's,
+    and a killed worker, its horse and its scheduler are all gone after the run."""
+    from .test_workers import FIXTURE_CHECKS, QUEUE_COURSE
+
+    monkeypatch.setenv("LAB_COURSE_DIR", str(QUEUE_COURSE))
+    monkeypatch.setenv("LAB_CHECKS_DIR", str(FIXTURE_CHECKS))
+    copy = tmp_path / "my-notify"
+    shutil.copytree(QUEUE_COURSE / "labs" / "01-notify", copy)
+    lab = Catalog(QUEUE_COURSE).get("notify")
+    state = Path(os.environ["LAB_HOME"])
+    monkeypatch.setenv("LAB_ZYGOTE", "0")
+    plain = runner.run(lab, Workspace(copy, "copy"), state=state)
+    plain_pids = _worker_pids(state, "notify")
+    monkeypatch.delenv("LAB_ZYGOTE")
+    z = Zygote(state)
+    if not z.ready():
+        z.start_in_background()
+        wait_ready(z)
+    forked = runner.run(lab, Workspace(copy, "copy"), state=state)
+    pids = _worker_pids(state, "notify")
+    assert plain.error is None and forked.error is None
+    assert [(c.id, c.status, c.message) for c in plain.checks] == [
+        (c.id, c.status, c.message) for c in forked.checks
+    ]
+    assert "worker_recovers" in {c.id for c in forked.checks if c.status == "pass"}
+    assert len(pids) == 2, "the check killed the first worker, the supervisor started one"
+    for pid in pids:
+        assert gone_within(pid), f"the forked worker {pid} outlived its run"
+        deadline = time.monotonic() + 5
+        while not (z.dir / "exits" / str(pid)).exists():  # reaped by its parent
+            assert time.monotonic() < deadline, f"worker {pid} was not the zygote's child"
+            time.sleep(0.05)
+    assert not any((z.dir / "exits" / str(pid)).exists() for pid in plain_pids if pid > 1)
+    assert our_processes(str(copy)) == []
+
+
+def test_the_service_zygote_forks_only_a_service_or_a_worker(tmp_path):
+    """Anything else asked of it is refused, by the caller and by the child itself,
+    before it runs anything."""
+    z = Zygote(tmp_path)
+    with pytest.raises(ValueError, match="not 'python'"):
+        z.spawn(["-c", "print(1)"], cwd=tmp_path, env={}, log_path=tmp_path / "x.log",
+                program="python")  # fmt: skip
+    z.start_in_background()
+    try:
+        wait_ready(z)
+        log = tmp_path / "out.log"
+        reply = z._request({"op": "spawn", "program": "python", "args": ["-c", "print(1)"],
+                            "cwd": str(tmp_path), "env": {}, "log": str(log)})  # fmt: skip
+        assert gone_within(reply["pid"])
+        assert not log.exists(), "the child ran nothing, not even opened its log"
+        assert "unknown program 'python'" in z.log.read_text()
+    finally:
+        z.stop()

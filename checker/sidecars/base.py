@@ -190,6 +190,9 @@ class Context:
     env: dict[str, str]
     #: the fork server of the checker's own processes (checker.zygote), when warm
     zygote: Any = None
+    #: the fork server of the learner's services (the confined one): the worker's
+    #: supervisor asks it for the worker, when warm
+    learner_zygote: Any = None
 
 
 class Sidecar:

@@ -25,10 +25,19 @@ removes the dead scheduler's locks and the dead worker's registration. What happ
 next (retry or failure) is rq's own logic. Only this run's Redis database is touched,
 and only once no worker of the run is alive.
 
+Where the worker comes from: once the service's fork server (``checker.zygote``, the
+confined one, which already has rq, redis and SQLAlchemy imported) is warm, the supervisor
+asks it for the worker (``--zygote-home``), and the worker is listening about a second
+sooner than a fresh interpreter would be; it takes the run's uid and limits exactly as a
+forked service does, before the lab's modules are imported. Otherwise (a cold run, the
+fork server turned off or gone) the supervisor starts it the plain way, in the run's
+sandbox (``sandbox.wrap``).
+
 No process outlives a run: the supervisor is a child subreaper (Linux), so the work
-horse (rq puts it in a process group of its own) comes back to it if the worker dies
-first; on SIGTERM (the runner stopping the run) or when the runner dies (parent-death
-signal), it SIGKILLs every descendant before it exits.
+horse (rq puts it in a process group of its own) comes back to it if a worker it started
+dies first; a forked worker leads a session of its own, which the supervisor kills whole
+(the worker, its horse, its scheduler). On SIGTERM (the runner stopping the run) or when
+the runner dies (parent-death signal), it SIGKILLs all of them before it exits.
 """
 
 from __future__ import annotations
@@ -107,41 +116,113 @@ def _kill_all(procs: list[Any]) -> None:
     psutil.wait_procs(procs, timeout=3)
 
 
+def _session_members(sid: int) -> list[Any]:
+    """Every process of session ``sid``, and every descendant of its leader: a worker the
+    zygote forked leads a session of its own, and whatever it starts stays in it (rq
+    puts the work horse in a process group of its own, not a session)."""
+    import psutil
+
+    found: dict[int, Any] = {}
+    for proc in psutil.process_iter():
+        with contextlib.suppress(OSError, psutil.Error):
+            if os.getsid(proc.pid) == sid:
+                found[proc.pid] = proc
+    for proc in _descendants(sid):
+        found.setdefault(proc.pid, proc)
+    live = []
+    for proc in found.values():  # a zombie is dead already (its parent reaps it)
+        with contextlib.suppress(psutil.Error):
+            if proc.status() != psutil.STATUS_ZOMBIE:
+                live.append(proc)
+    return live
+
+
+def _kill_session(sid: int, timeout: float = 3.0) -> None:
+    """SIGKILL the session ``sid`` (a forked worker, its horse, its scheduler) until none
+    is left: one forked between the look and the kill is caught by the next look. The
+    dead are reaped by their parents (the zygote, or init), not by us."""
+    import psutil
+
+    deadline = time.monotonic() + timeout
+    while members := _session_members(sid):
+        for proc in members:
+            with contextlib.suppress(psutil.Error):
+                proc.kill()
+        if time.monotonic() > deadline:
+            return
+        time.sleep(0.01)
+
+
 class Supervisor:
-    def __init__(self, queues: list[str], imports: list[str], log: Path) -> None:
+    def __init__(self, queues: list[str], imports: list[str], log: Path,
+                 zygote_home: Path | None = None) -> None:  # fmt: skip
         self.queues, self.imports, self.log = queues, imports, log
-        self.proc: subprocess.Popen | None = None
+        self.proc: Any = None  # subprocess.Popen, or zygote.ForkedProcess
         self.starts = 0
         self.ns_pid: int | None = None
         self.started_at = 0.0
         self.lock = threading.Lock()
+        #: the fork server of the learner's services (checker.zygote, the confined one):
+        #: it forks the worker too, when warm, with rq and SQLAlchemy already imported
+        self.zygote: Any = None
+        if zygote_home is not None:
+            from ..zygote import Zygote
+
+            self.zygote = Zygote(zygote_home)
+        self.forked = False  # the current worker came from the zygote
 
     def start(self) -> int:
         with self.lock:
             if self.proc is not None and self.proc.poll() is None:
                 return self.proc.pid
-            args = [sys.executable, "-m", "checker.sidecars.worker", "run", "--queues",
-                    ",".join(self.queues)] + [f"--import={m}" for m in self.imports]  # fmt: skip
+            worker_args = ["--queues", ",".join(self.queues),
+                           *[f"--import={m}" for m in self.imports]]  # fmt: skip
+            self.started_at = time.time()
+            if self._fork(worker_args):
+                self.starts += 1
+                return self.proc.pid
+            args = [sys.executable, "-m", "checker.sidecars.worker", "run", *worker_args]
             # The learner's worker runs in the run's sandbox (the supervisor does not).
             args, env, confine = sandbox.wrap(args, dict(os.environ))
             # In its own PID namespace the worker is pid 1 there (and registers so).
             self.ns_pid = 1 if args[:1] == ["unshare"] else None
-            self.started_at = time.time()
             with open(self.log, "ab") as log:
                 self.proc = subprocess.Popen(
                     args, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
                     env=env, preexec_fn=confine,
                 )  # fmt: skip
+            self.forked = False
             self.starts += 1
             return self.proc.pid
+
+    def _fork(self, worker_args: list[str]) -> bool:
+        """The worker forked by the service zygote, confined as the service is (the run's
+        uid and limits, before the lab's modules are imported); False if it is not warm."""
+        if self.zygote is None or not self.zygote.ready():
+            return False
+        from ..zygote import ForkedProcess
+
+        try:
+            pid = self.zygote.spawn(worker_args, cwd=Path.cwd(), env=dict(os.environ),
+                                    log_path=self.log, program="worker")  # fmt: skip
+        except OSError:
+            return False  # gone meanwhile: start it the plain way
+        self.proc, self.ns_pid, self.forked = ForkedProcess(pid, self.zygote), None, True
+        return True
+
+    def kill_everything(self) -> None:
+        """SIGKILL the worker and all it started, wherever it came from."""
+        if self.forked and self.proc is not None:
+            _kill_session(self.proc.pid)
+        # Everything below us: a worker we started, its horse, its scheduler, and
+        # orphans that came back to us as the subreaper.
+        _kill_all(_descendants(os.getpid()))
 
     def kill(self) -> dict[str, Any]:
         """SIGKILL the worker and all it started; then expire the dead worker's leases."""
         with self.lock:
             pid = self.proc.pid if self.proc else None
-            # Everything below us: the worker, its horse, its scheduler, and orphans
-            # that came back to us as the subreaper.
-            _kill_all(_descendants(os.getpid()))
+            self.kill_everything()
             if self.proc is not None:
                 with contextlib.suppress(subprocess.TimeoutExpired):
                     self.proc.wait(timeout=3)
@@ -225,13 +306,14 @@ def _handler(sup: Supervisor) -> type[ControlHandler]:
     return Handler
 
 
-def supervise(queues: list[str], imports: list[str], port_file: Path, log: Path) -> None:
+def supervise(queues: list[str], imports: list[str], port_file: Path, log: Path,
+              zygote_home: Path | None = None) -> None:  # fmt: skip
     _prctl(PR_SET_CHILD_SUBREAPER, 1)
     _prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
-    sup = Supervisor(queues, imports, log)
+    sup = Supervisor(queues, imports, log, zygote_home)
 
     def stop(signum, frame):
-        _kill_all(_descendants(os.getpid()))
+        sup.kill_everything()
         _reap()
         os._exit(0)
 
@@ -273,6 +355,8 @@ class Worker(Sidecar):
         self.log = self.ctx.run_dir / "worker.log"
         args = ["supervise", "--queues", ",".join(lab.worker_queues), "--log", str(self.log),
                 *[f"--import={m}" for m in lab.worker_imports]]  # fmt: skip
+        if self.ctx.learner_zygote is not None:  # the service's fork server forks it too
+            args += ["--zygote-home", str(self.ctx.learner_zygote.dir.parent)]
         self.helper = self.spawn("worker supervisor", "checker.sidecars.worker", args,
                                  stem="worker-supervisor", cwd=self.ctx.workspace)  # fmt: skip
 
@@ -332,12 +416,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--import", dest="imports", action="append", default=[])
     parser.add_argument("--port-file", type=Path)
     parser.add_argument("--log", type=Path)
+    parser.add_argument("--zygote-home", type=Path)
     args = parser.parse_args(argv)
     queues = [q for q in args.queues.split(",") if q]
     if args.mode == "run":
         run_worker(queues, args.imports)
     else:
-        supervise(queues, args.imports, args.port_file, args.log)
+        supervise(queues, args.imports, args.port_file, args.log, args.zygote_home)
     return 0
 
 
