@@ -64,12 +64,13 @@ def _storm(http, base_url, shipping, rng) -> tuple[float, float | None, list, in
     # More than 10 calls in flight at once: the round fails on its counts, whatever GET
     # /books does; the check lets the storm go at once.
     deadline = time.monotonic() + FILL_S
-    while time.monotonic() < deadline and (
-        shipping.stats()["in_flight"] < MAX_IN_FLIGHT or len(storm.done) < STORM - MAX_IN_FLIGHT
-    ):
-        if shipping.max_in_flight() > MAX_IN_FLIGHT:
+    while time.monotonic() < deadline:
+        stats = shipping.stats()
+        if stats["max_in_flight"] > MAX_IN_FLIGHT:
             shipping.recover()
             return before, None, storm.join(), shipping.max_in_flight()
+        if stats["in_flight"] >= MAX_IN_FLIGHT and len(storm.done) >= STORM - MAX_IN_FLIGHT:
+            break
         time.sleep(0.01)
     during = [took for _, took in Background([lambda c: c.get("/books")] * 3, base_url).join()]
     shipping.recover()  # the calls in flight answer 200 now; later calls are not held
