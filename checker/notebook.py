@@ -60,6 +60,9 @@ class RunningService:
     sinks: dict[str, Any] = field(default_factory=dict)
     #: Every instance's URL (``instances = N`` in lab.toml), ``url`` first.
     urls: list[str] = field(default_factory=list)
+    #: The run's OTLP collector (``collector = true`` in lab.toml), as in checks: the
+    #: spans your service exported (``svc.collector.spans()``); None for other labs.
+    collector: Any = None
 
     @property
     def http(self):
@@ -143,6 +146,12 @@ class LabHandle:
                      **json.loads(session.checks_env.get("LAB_RECEIVERS", "{}"))}  # fmt: skip
             opened = {name: Sink(name, url) for name, url in named.items()}
             cleanup += [sink.close for sink in opened.values()]
+            collector = None
+            if session.checks_env.get("LAB_COLLECTOR"):
+                from .sidecars.collector import Collector
+
+                collector = Collector(session.checks_env["LAB_COLLECTOR"])
+                cleanup.append(collector.close)
         except BaseException:
             for fn in reversed(cleanup):
                 fn()
@@ -150,7 +159,7 @@ class LabHandle:
         svc = session.service
         return RunningService(svc.url, session.database_url, session.redis_url, svc.log_path,
                               svc, cleanup, session.admin_url, opened,
-                              [s.url for s in session.services])  # fmt: skip
+                              [s.url for s in session.services], collector)  # fmt: skip
 
     def check(self, show: bool = True, listener: runner.Listener | None = None) -> RunResult:
         """Run the hidden checks, exactly as `lab check` does; returns the result."""

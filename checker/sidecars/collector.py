@@ -19,7 +19,9 @@ What it does with an export:
 
 Control API (JSON; used by the checks, never by the learner's code):
 ``GET /_collector/health``, ``GET /_collector/spans`` (``{"spans": [...],
-"exports": n, "rejected": [...]}``), ``POST /_collector/reset`` (forget everything).
+"exports": n, "exports_ever": n, "rejected": [...]}``: ``exports_ever`` counts the
+exports since the collector started, resets or not), ``POST /_collector/reset`` (forget
+what arrived).
 The checks get it as ``LAB_COLLECTOR`` and through the ``collector`` fixture
 (:class:`Collector`: ``spans()``, ``wait_for(predicate)``, ``reset()``).
 
@@ -171,6 +173,7 @@ class _State:
         self.decoded: list[dict[str, Any]] = []  # their spans, decoded when asked for
         self.rejected: list[str] = []
         self.seen = 0  # exports decoded so far
+        self.total = 0  # /v1/traces exports since the collector started, resets or not
 
 
 class _Handler(ControlHandler):
@@ -203,6 +206,7 @@ class _Handler(ControlHandler):
         if path == "/v1/traces":
             with self.state.lock:
                 self.state.exports.append({"type": content_type, "raw": raw, "at": time.time()})
+                self.state.total += 1
             print(f"export {len(raw)} bytes {content_type}", flush=True)
         # An empty Export*ServiceResponse: zero bytes in protobuf, {} in JSON.
         data, answer_type = (b"{}", "application/json") if "json" in content_type else (
@@ -236,7 +240,7 @@ class _Handler(ControlHandler):
                     st.decoded.extend({**s, "received_at": export["at"]} for s in spans)
                 st.seen = len(st.exports)
                 self.send(200, {"spans": st.decoded, "exports": len(st.exports),
-                                "rejected": st.rejected})  # fmt: skip
+                                "exports_ever": st.total, "rejected": st.rejected})  # fmt: skip
             elif action == "reset" and self.command == "POST":
                 st.exports.clear()
                 st.decoded.clear()
@@ -286,7 +290,8 @@ class Collector:
         return self.status()["spans"]
 
     def status(self) -> dict[str, Any]:
-        """``spans``, how many ``exports`` arrived, and why any was ``rejected``."""
+        """``spans``, how many ``exports`` arrived (``exports_ever``: since the collector
+        started, resets or not), and why any was ``rejected``."""
         r = self._http.get("/_collector/spans")
         r.raise_for_status()
         return r.json()

@@ -53,6 +53,12 @@ def request_id(rng, prefix: str = "req") -> str:
 
 # -- the shop, as a customer uses it ------------------------------------------------
 _customers = itertools.count(1)  # checks sharing a check id share rng draws too
+_first_order: list[float] = []  # when this run's first order was answered 201 (monotonic)
+
+
+def first_order_answered() -> float | None:
+    """When the first order of this run (any check's) was answered 201, or None."""
+    return _first_order[0] if _first_order else None
 
 
 class Customer:
@@ -78,7 +84,10 @@ class Customer:
         body = {"book_id": book_id, "quantity": quantity, "card_number": card}
         if note is not None:
             body["note"] = note
-        return self.http.post("/orders", json=body, headers=self.auth(**(headers or {})))
+        r = self.http.post("/orders", json=body, headers=self.auth(**(headers or {})))
+        if r.status_code == 201 and not _first_order:
+            _first_order.append(time.monotonic())
+        return r
 
 
 def _json(r: httpx.Response) -> Any:
@@ -149,6 +158,18 @@ def wait_access(logs, mark, rids: Iterable[str], *, settle: float = 0.0,
         else:
             break
     time.sleep(settle)
+
+
+def settle(http: httpx.Client, logs, mark, rng, most: float = 0.2) -> None:
+    """Wait for the lines that may follow a request's access line (a traceback the server
+    logs after sending the 500): one more request, sent now that every earlier one was
+    answered, and its access line awaited. The service writes what it had to write for
+    the earlier requests before it gets to this one; at most ``most`` s, for a service
+    whose access lines this one does not reach."""
+    rid = request_id(rng, "settle")
+    http.get("/health/live", headers={"X-Request-ID": rid})
+    logs.wait_for(lambda r: is_access(r) and r.get("request_id") == rid, since=mark,
+                  timeout=most)  # fmt: skip
 
 
 def stray_shown(lines: list[str], n: int = 4) -> str:
@@ -243,14 +264,28 @@ def is_metrics_route(route: str) -> bool:
     return "metrics" in route
 
 
-def scrape_until(http: httpx.Client, done, timeout: float = 0.75) -> Exposition:
+def scrape_until(http: httpx.Client, done, timeout: float = 0.75,
+                 histogram: Histogram | None = None) -> Exposition:  # fmt: skip
     """Scrape until ``done(exposition)`` or ``timeout``: some libraries record a request
-    just after its response is sent, so the last one may reach /metrics a moment late."""
+    just after its response is sent, so the last one may reach /metrics a moment late.
+
+    With ``histogram``, and a service that counts its /metrics requests too, it stops as
+    soon as two of its own scrapes are counted: they were sent after the requests being
+    counted were answered, so whatever those requests were to record is recorded by then,
+    and what is missing will not come."""
     deadline = time.monotonic() + timeout
+    first = None
     while True:
         exposition = scrape(http)
         if done(exposition) or time.monotonic() > deadline:
             return exposition
+        if histogram is not None:
+            scrapes = sum(v for k, v in histogram.counts(exposition).items()
+                          if is_metrics_route(k[1]))  # fmt: skip
+            if first is None:
+                first = scrapes
+            elif scrapes >= first + 2:
+                return exposition
         time.sleep(0.05)
 
 

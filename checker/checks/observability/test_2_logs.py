@@ -20,6 +20,7 @@ from _helpers import (
     malformed_request,
     request_id,
     said,
+    settle,
     shown,
     spaced,
     stray_shown,
@@ -76,7 +77,8 @@ def test_logs_are_json(http, base_url, sinks, logs, rng, shopper):
     sent = _requests_of_every_kind(http, sinks, rng, customer)
     malformed_request(base_url)
     logs.wait_for("Invalid HTTP request", since=mark, timeout=1.0)
-    wait_access(logs, mark, [rid for rid, *_ in sent], settle=0.2)
+    wait_access(logs, mark, [rid for rid, *_ in sent])
+    settle(http, logs, mark, rng)
     for _rid, method, expected, r in sent:
         if r.status_code != expected:
             fail(
@@ -320,7 +322,8 @@ def test_no_secrets_in_logs(http, sinks, logs, rng):
                 "unexpected-status",
                 f"{r.request.method} {r.request.url.path} answered {said(r)}; expected {status} here.",
             )
-    wait_access(logs, mark, rids, settle=0.2)
+    wait_access(logs, mark, rids)
+    settle(http, logs, mark, rng)
     text = "\n".join(line.text for line in logs.lines(since=mark))
     if customer.password in text:
         fail("password-logged", "A customer's password appears in the service's log lines "

@@ -80,7 +80,8 @@ def test_metrics_count_requests(http, sinks, rng, shopper):
             return {k: v for k, v in deltas(before, histogram.counts(exposition)).items()
                     if not is_metrics_route(k[1])}  # fmt: skip
 
-        changed = changes(scrape_until(http, lambda e, n=n: sum(changes(e).values()) >= n))
+        changed = changes(scrape_until(http, lambda e, n=n: sum(changes(e).values()) >= n,
+                                       histogram=histogram))  # fmt: skip
         shown_changes = (
             ", ".join(
                 f"{{method={m!r}, route={r!r}, status={s!r}}} +{v:g}"
@@ -123,7 +124,7 @@ def test_no_label_explosion(http, rng):
         return sum(v for k, v in deltas(histogram.counts(before), histogram.counts(exposition)).items()
                    if not is_metrics_route(k[1]))  # fmt: skip
 
-    after = scrape_until(http, lambda e: counted(e) >= sent)
+    after = scrape_until(http, lambda e: counted(e) >= sent, histogram=histogram)
     new = sorted(after.series() - before.series())
     if new:
 

@@ -153,6 +153,9 @@ class Background:
         )  # fmt: skip
         self._thread.start()
 
+    def running(self) -> bool:
+        return self._thread.is_alive()
+
     def join(self, timeout: float = 15.0) -> list[tuple[httpx.Response | Exception, float]]:
         self._thread.join(timeout)
         return self.results

@@ -101,7 +101,10 @@ def test_breaker_opens(http, base_url, sinks, rng, measure):
         deadline = time.monotonic() + 1.0
         while len(shipping.calls()) == before and time.monotonic() < deadline:
             time.sleep(0.02)
-        time.sleep(0.2)  # the other requests arrive meanwhile: refused, or waiting
+        # The other requests arrive meanwhile: refused (answered, at once), or waiting.
+        wait_until = time.monotonic() + 0.2
+        while len(storm.done) < TRIALS - 1 and time.monotonic() < wait_until:
+            time.sleep(0.01)
         trials = len(shipping.calls()) - before
         shipping.release()
         results = storm.join()
