@@ -13,7 +13,7 @@ What a hidden check can use (fixtures):
 
 Every ``httpx.Client`` made in a check run (the ``http`` fixture's or a check's own)
 looks like ordinary traffic: each client is one of ``CLIENTS`` (a browser, curl, another
-service, a Python script), drawn by the run's seed, and sends what that client sends: its
+service), drawn by the run's seed, and sends what that client sends: its
 User-Agent, and the headers it adds in its order (never over a header the check set). It reads a response body through a cap
 (``LAB_BODY_LIMIT_MB``, default 10 MB): beyond it the check fails, saying so, so the
 checker's memory stays bounded whatever the service sends.
@@ -82,7 +82,8 @@ _FETCH = (
 )
 
 #: What real clients of an API send: browsers (a page's fetch()), command-line tools, other
-#: services, Python scripts (as a learner's own). Each: its User-Agent, then the headers
+#: services. (Never httpx's own User-Agent: tests/test_hostile.py's detect_checker holds
+#: the checker to that.) Each: its User-Agent, then the headers
 #: it sends in its order; a header it does not send is None (httpx's default is dropped).
 #: ``{uuid}`` becomes a new UUID per request. Accept-Encoding stays within what httpx
 #: decodes, and nothing asks for other content or freshness (no Cache-Control: no-cache,
@@ -120,8 +121,6 @@ CLIENTS: tuple[tuple[str, tuple[tuple[str, str | None], ...]], ...] = (
                        ("user-agent", ""), ("accept", None))),
     ("node", (("host", ""), ("connection", "keep-alive"), ("accept", "*/*"), ("accept-language", "*"),
               ("sec-fetch-mode", "cors"), ("user-agent", ""), ("accept-encoding", "gzip, deflate"))),
-    ("python-httpx/", (("host", ""), ("accept", "*/*"), ("accept-encoding", "gzip, deflate, br"),
-                             ("connection", "keep-alive"), ("user-agent", ""))),
 )  # fmt: skip
 USER_AGENTS = tuple(agent for agent, _ in CLIENTS)
 
@@ -148,8 +147,8 @@ def as_client(request, agent: str, profile) -> None:
     for name, value in profile:
         if name == "host":
             value = have.get("host", "")
-        elif name == "user-agent":  # a Python script's is httpx's own, version and all
-            value = have["user-agent"] if agent.startswith("python-httpx/") else agent
+        elif name == "user-agent":
+            value = agent
         elif name in have and not is_default(name, have[name]):
             value = have[name]  # the check's own: kept, in the client's place for it
         elif value == "{uuid}":
