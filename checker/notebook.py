@@ -131,9 +131,11 @@ class LabHandle:
         from .observe.sinks import Sink
 
         ws = self._workspace()
+        # The database is named as a check's is (no "nb" in it): nothing the service sees
+        # tells a notebook from a check.
         session = Session(self.lab, ws.path, state=self.state,
                           run_dir=self.state / "notebook" / self.lab.id,
-                          db_label=f"{self.lab.id}nb", without=without)  # fmt: skip
+                          without=without)  # fmt: skip
         cleanup: list[Any] = [ws.cleanup, session.close]
         try:
             session.provision()

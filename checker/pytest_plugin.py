@@ -12,8 +12,9 @@ What a hidden check can use (fixtures):
 ``http``       an ``httpx.Client`` on that URL (5 s timeout, no redirects followed)
 
 Every ``httpx.Client`` made in a check run (the ``http`` fixture's or a check's own)
-looks like ordinary traffic: each client sends a User-Agent drawn from ``USER_AGENTS``
-by the run's seed. It reads a response body through a cap
+looks like ordinary traffic: each client is one of ``CLIENTS`` (a browser, curl, another
+service), drawn by the run's seed, and sends what that client sends: its
+User-Agent, and the headers it adds in its order (never over a header the check set). It reads a response body through a cap
 (``LAB_BODY_LIMIT_MB``, default 10 MB): beyond it the check fails, saying so, so the
 checker's memory stays bounded whatever the service sends.
 ``db``         a psycopg connection (autocommit) to this run's own database
@@ -73,23 +74,90 @@ _NOTES: dict[str, str] = {}
 #: Message for an ``assert`` with no message (a checker bug: every assert should have one).
 GENERIC_FAILURE = "The check failed."
 
-#: What real clients of an API send: browsers, command-line tools, other services.
-USER_AGENTS = (
-    "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) "
-    "Chrome/131.0.0.0 Safari/537.36",
-    "Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/605.1.15 (KHTML, like "
-    "Gecko) Version/18.1 Safari/605.1.15",
-    "Mozilla/5.0 (X11; Linux x86_64; rv:133.0) Gecko/20100101 Firefox/133.0",
-    "Mozilla/5.0 (iPhone; CPU iPhone OS 18_1 like Mac OS X) AppleWebKit/605.1.15 (KHTML, "
-    "like Gecko) Version/18.1 Mobile/15E148 Safari/604.1",
-    "Mozilla/5.0 (Linux; Android 14; Pixel 8) AppleWebKit/537.36 (KHTML, like Gecko) "
-    "Chrome/131.0.0.0 Mobile Safari/537.36",
-    "curl/8.11.0",
-    "python-requests/2.32.3",
-    "PostmanRuntime/7.43.0",
-    "okhttp/4.12.0",
-    "node",
+_CHROME = (("sec-ch-ua", '"Google Chrome";v="131", "Chromium";v="131", "Not_A Brand";v="24"'),)
+_FETCH = (
+    ("sec-fetch-site", "same-origin"),
+    ("sec-fetch-mode", "cors"),
+    ("sec-fetch-dest", "empty"),
 )
+
+#: What real clients of an API send: browsers (a page's fetch()), command-line tools, other
+#: services. (Never httpx's own User-Agent: tests/test_hostile.py's detect_checker holds
+#: the checker to that.) Each: its User-Agent, then the headers
+#: it sends in its order; a header it does not send is None (httpx's default is dropped).
+#: ``{uuid}`` becomes a new UUID per request. Accept-Encoding stays within what httpx
+#: decodes, and nothing asks for other content or freshness (no Cache-Control: no-cache,
+#: which Postman can send): a check's answer must not depend on the client drawn. Header names are lower case, as HTTP/2 and most servers' views have them.
+CLIENTS: tuple[tuple[str, tuple[tuple[str, str | None], ...]], ...] = (
+    ("Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) "
+     "Chrome/131.0.0.0 Safari/537.36",
+     (("host", ""), ("connection", "keep-alive"), *_CHROME, ("sec-ch-ua-mobile", "?0"),
+      ("sec-ch-ua-platform", '"Windows"'), ("user-agent", ""), ("accept", "*/*"), *_FETCH,
+      ("accept-encoding", "gzip, deflate, br"), ("accept-language", "en-US,en;q=0.9"))),
+    ("Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/605.1.15 (KHTML, like "
+     "Gecko) Version/18.1 Safari/605.1.15",
+     (("host", ""), ("accept", "*/*"), *_FETCH, ("accept-language", "en-GB,en;q=0.9"),
+      ("accept-encoding", "gzip, deflate, br"), ("user-agent", ""), ("connection", "keep-alive"))),
+    ("Mozilla/5.0 (X11; Linux x86_64; rv:133.0) Gecko/20100101 Firefox/133.0",
+     (("host", ""), ("user-agent", ""), ("accept", "*/*"), ("accept-language", "de,en-US;q=0.7,en;q=0.3"),
+      ("accept-encoding", "gzip, deflate, br"), ("connection", "keep-alive"), *_FETCH)),
+    ("Mozilla/5.0 (iPhone; CPU iPhone OS 18_1 like Mac OS X) AppleWebKit/605.1.15 (KHTML, "
+     "like Gecko) Version/18.1 Mobile/15E148 Safari/604.1",
+     (("host", ""), ("accept", "*/*"), *_FETCH, ("accept-language", "fr-FR,fr;q=0.9"),
+      ("accept-encoding", "gzip, deflate, br"), ("user-agent", ""), ("connection", "keep-alive"))),
+    ("Mozilla/5.0 (Linux; Android 14; Pixel 8) AppleWebKit/537.36 (KHTML, like Gecko) "
+     "Chrome/131.0.0.0 Mobile Safari/537.36",
+     (("host", ""), ("connection", "keep-alive"), *_CHROME, ("sec-ch-ua-mobile", "?1"),
+      ("sec-ch-ua-platform", '"Android"'), ("user-agent", ""), ("accept", "*/*"), *_FETCH,
+      ("accept-encoding", "gzip, deflate, br"), ("accept-language", "es-ES,es;q=0.9"))),
+    ("curl/8.11.0", (("host", ""), ("user-agent", ""), ("accept", "*/*"),
+                     ("accept-encoding", None), ("connection", None))),
+    ("python-requests/2.32.3", (("host", ""), ("user-agent", ""), ("accept-encoding", "gzip, deflate"),
+                                ("accept", "*/*"), ("connection", "keep-alive"))),
+    ("PostmanRuntime/7.43.0", (("user-agent", ""), ("accept", "*/*"),
+                               ("postman-token", "{uuid}"), ("host", ""),
+                               ("accept-encoding", "gzip, deflate, br"), ("connection", "keep-alive"))),
+    ("okhttp/4.12.0", (("host", ""), ("connection", "Keep-Alive"), ("accept-encoding", "gzip"),
+                       ("user-agent", ""), ("accept", None))),
+    ("node", (("host", ""), ("connection", "keep-alive"), ("accept", "*/*"), ("accept-language", "*"),
+              ("sec-fetch-mode", "cors"), ("user-agent", ""), ("accept-encoding", "gzip, deflate"))),
+)  # fmt: skip
+USER_AGENTS = tuple(agent for agent, _ in CLIENTS)
+
+#: What httpx sends unless told otherwise: a header of these values the check did not set.
+_HTTPX_DEFAULTS = {"accept": "*/*", "connection": "keep-alive",
+                   "accept-encoding": ("gzip, deflate", "gzip, deflate, br", "gzip, deflate, br, zstd")}  # fmt: skip
+
+
+def as_client(request, agent: str, profile) -> None:
+    """``request`` (an ``httpx.Request`` whose User-Agent is httpx's own) as ``agent``
+    sends it: that client's headers, in its order, wherever the check left httpx's
+    defaults; the check's own headers untouched, after them."""
+    import uuid
+
+    import httpx
+
+    def is_default(name: str, value: str) -> bool:
+        default = _HTTPX_DEFAULTS.get(name)
+        return value in default if isinstance(default, tuple) else value == default
+
+    sent = list(request.headers.multi_items())
+    have = {name.lower(): value for name, value in sent}
+    ordered: list[tuple[str, str]] = []
+    for name, value in profile:
+        if name == "host":
+            value = have.get("host", "")
+        elif name == "user-agent":
+            value = agent
+        elif name in have and not is_default(name, have[name]):
+            value = have[name]  # the check's own: kept, in the client's place for it
+        elif value == "{uuid}":
+            value = str(uuid.uuid4())
+        if value:
+            ordered.append((name, value))
+    placed = {name for name, _ in profile}
+    ordered += [(n, v) for n, v in sent if n.lower() not in placed]
+    request.headers = httpx.Headers(ordered)
 
 
 def body_limit() -> int:
@@ -134,12 +202,13 @@ def _harden_httpx() -> None:
 
     class Transport(httpx.BaseTransport):
         def __init__(self, inner: httpx.BaseTransport) -> None:
-            # One agent per client, as one person's browser or one program keeps its own.
-            self.inner, self.agent = inner, agents.choice(USER_AGENTS)
+            # One client per httpx client, as one person's browser or one program keeps its own.
+            self.inner = inner
+            self.agent, self.profile = agents.choice(CLIENTS)
 
         def handle_request(self, request: httpx.Request) -> httpx.Response:
             if request.headers.get("user-agent", "").startswith("python-httpx/"):
-                request.headers["user-agent"] = self.agent
+                as_client(request, self.agent, self.profile)
             response = self.inner.handle_request(request)
             response.stream = Capped(response.stream, request)
             return response

@@ -25,9 +25,10 @@ def fresh_database(lab_id: str) -> Iterator[str]:
     catalog = Catalog()
     lab = catalog.get(lab_id)
     state = state_dir(catalog.root)
-    # The schema as the lab's own migrations leave it (when it has some).
+    # The schema as the lab's own migrations leave it (when it has some). The database is
+    # named as a check's is: nothing in DATABASE_URL tells the public tests from a check.
     with Session(lab, lab.path, state=state, run_dir=state / "tests",
-                 env=dict(os.environ), db_label=f"{lab.id}t", zygote=False) as session:  # fmt: skip
+                 env=dict(os.environ), zygote=False) as session:  # fmt: skip
         yield session.database(migrate_log=state / f"{lab.id}-migrations.log")
 
 

@@ -15,6 +15,8 @@ from typing import Any
 
 import httpx
 
+from checker.people import FIRST, LAST
+
 V2_TYPE = "application/vnd.folio.book.v2+json"
 CURRENCIES = ["EUR", "USD", "GBP", "CHF", "SEK", "JPY"]
 WORDS = ["Amber", "Glass", "River", "Lantern", "Orbit", "Cedar", "Harbor", "Ember", "Quill", "Tide"]
@@ -47,15 +49,31 @@ def is_problem(response: httpx.Response) -> bool:
         return False
 
 
-def title(rng, what: str = "Book") -> str:
-    return f"{what} {rng.choice(WORDS)} {rng.randint(1000, 999999)}"
+#: Titles and authors as books have them, drawn per run: no shape marks the checks' books
+#: (or the titles a check's PATCH sets) as theirs.
+NOUNS = ["Road", "Letters", "Crown", "Island", "Daughter", "Clock", "Sea", "House", "Atlas",
+         "Song", "Stranger", "Signal", "Bridge", "Garden", "Winter", "Machine"]  # fmt: skip
+
+
+def title(rng, *, unlike: str = "") -> str:
+    """A book's title, never ``unlike`` (a PATCH must change it)."""
+    while True:
+        word, noun, other = rng.choice(WORDS), rng.choice(NOUNS), rng.choice(NOUNS)
+        name = rng.choice((f"The {word} {noun}", f"{word} and {other}", f"A {noun} of {word}",
+                           f"The {noun} at {word} {other}", f"{noun}s of the {word} {other}"))  # fmt: skip
+        if name != unlike:
+            return name
+
+
+def author(rng) -> str:
+    return f"{rng.choice(FIRST).capitalize()} {rng.choice(LAST).capitalize()}"
 
 
 def v2_book(rng, **overrides: Any) -> dict[str, Any]:
     body = {
         "title": title(rng),
         "subtitle": f"A {rng.choice(WORDS).lower()} story",
-        "authors": [f"{rng.choice(WORDS)} Writer{rng.randint(1, 999)}", f"{rng.choice(WORDS)} Coauthor{rng.randint(1, 999)}"],
+        "authors": [author(rng), author(rng)],
         "price": {"amount": f"{rng.randint(1, 80)}.{rng.randint(0, 99):02d}", "currency": rng.choice(CURRENCIES)},
         "format": rng.choice(["hardcover", "paperback", "ebook"]),
     }  # fmt: skip

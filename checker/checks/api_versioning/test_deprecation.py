@@ -6,7 +6,7 @@ HTTP-date, and can't come before the deprecation.
 """
 
 import pytest
-from _helpers import create_v2, http_date, links, said, sf_date, v2_book
+from _helpers import create_v2, http_date, links, said, sf_date, title, v2_book
 
 from checker.verdict import expect, fail
 
@@ -19,7 +19,7 @@ def _v1_answers(http, db, rng):
     return [
         ("GET", f"/v1/books?page={page}&per_page=5", None),
         ("GET", f"/v1/books/{book}", None),
-        ("PATCH", f"/v1/books/{book}", {"title": f"Renamed {rng.randint(1, 9999)}"}),
+        ("PATCH", f"/v1/books/{book}", {"title": title(rng)}),
         ("GET", f"/v1/books/{missing}", None),
         ("POST", "/v1/books", {"title": "", "author": "A. Nobody", "price": -rng.randint(1, 50)}),
         ("GET", f"/v1/books?per_page={rng.randint(51, 500)}", None),

@@ -11,7 +11,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import httpx
 import pytest
-from _helpers import create_v2, is_problem, said, shown, v2_book
+from _helpers import create_v2, is_problem, said, shown, title, v2_book
 
 from checker.verdict import expect, fail
 
@@ -30,7 +30,10 @@ def test_same_if_match_twice_at_once(http, base_urls, locks, rng):
         path = f"/v2/books/{book['id']}"
         tag = http.get(path).headers.get("etag")
         expect(bool(tag), "no-etag", f"GET {path} answered without an ETag; expected one")
-        titles = [f"Edit {rng.randint(10_000, 99_999)} A", f"Edit {rng.randint(10_000, 99_999)} B"]
+        first = title(rng, unlike=book["title"])
+        titles = [first, title(rng, unlike=first)]
+        while titles[1] == book["title"]:
+            titles[1] = title(rng, unlike=first)
         with ThreadPoolExecutor(2) as pool, locks.gate(GATE, [book["id"]], waiters=2) as gate:
             urls = [base_urls[0], base_urls[-1]]  # one to each copy of the service
             futures = [
@@ -73,7 +76,7 @@ def test_same_if_match_twice_at_once(http, base_urls, locks, rng):
 def test_patch_without_if_match_is_428(http, rng):
     book = create_v2(http, v2_book(rng))
     path = f"/v2/books/{book['id']}"
-    r = http.patch(path, json={"title": f"No precondition {rng.randint(1, 999)}"})
+    r = http.patch(path, json={"title": title(rng, unlike=book["title"])})
     expect(r.status_code == 428 and is_problem(r), "no-428",
            f"PATCH {path} without If-Match answered {said(r)} ({shown(r)}); expected 428 Precondition Required as problem+json (RFC 6585 s3)")  # fmt: skip
     after = http.get(path).json()

@@ -21,9 +21,10 @@ from typing import Any
 import httpx
 import jwt
 
+from checker.people import People
+
 ISSUER = "folio-auth"
 AUDIENCE = "folio-api"
-PASSWORD = "correct horse battery staple"
 
 
 def fail(message: str) -> None:
@@ -52,10 +53,6 @@ def json_of(response: httpx.Response) -> Any:
         )
 
 
-def new_email(tag: str = "user") -> str:
-    return f"{tag}-{uuid.uuid4().hex[:12]}@folio.test"
-
-
 def bearer(token: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {token}"}
 
@@ -74,24 +71,29 @@ class Account:
 
 
 class Accounts:
-    """Register and log in, failing with a message the learner can act on."""
+    """Register and log in, failing with a message the learner can act on. Every account
+    gets an email and a password of its own, drawn per run (``checker.people``): no
+    value marks an account as the checks' own."""
 
-    def __init__(self, http: httpx.Client) -> None:
-        self.http = http
+    def __init__(self, http: httpx.Client, people: People) -> None:
+        self.http, self.people = http, people
 
-    def register(self, tag: str = "user", **extra: Any) -> tuple[httpx.Response, str]:
-        email = new_email(tag)
+    def register(
+        self, password: str | None = None, **extra: Any
+    ) -> tuple[httpx.Response, str, str]:
+        """(the answer, the email, the password) of a new registration."""
+        email, password = self.people.email(), password or self.people.password()
         response = self.http.post(
-            "/auth/register", json={"email": email, "password": PASSWORD, **extra}
+            "/auth/register", json={"email": email, "password": password, **extra}
         )
-        return response, email
+        return response, email, password
 
-    def login_response(self, email: str, password: str = PASSWORD) -> httpx.Response:
+    def login_response(self, email: str, password: str) -> httpx.Response:
         return self.http.post("/auth/login", json={"email": email, "password": password})
 
-    def create(self, tag: str = "user", *, login: bool = True) -> Account:
+    def create(self, *, login: bool = True) -> Account:
         """A new account, logged in unless ``login`` is false (each login costs a hash)."""
-        response, email = self.register(tag)
+        response, email, password = self.register()
         if not response.is_success:
             fail(
                 f"POST /auth/register with a new email answered {said(response)}; this "
@@ -100,7 +102,7 @@ class Accounts:
         body = json_of(response)
         if not isinstance(body, dict) or not isinstance(body.get("id"), int):
             fail("POST /auth/register did not answer the new user with its id; expected it.")
-        account = Account(email, PASSWORD, body["id"])
+        account = Account(email, password, body["id"])
         return self.login(account) if login else account
 
     def login(self, account: Account) -> Account:

@@ -6,11 +6,15 @@ login cost tens of milliseconds on purpose, so the checks keep their accounts fe
 
 from __future__ import annotations
 
+import os
+import random
 from concurrent.futures import ThreadPoolExecutor
 
 import httpx
 import pytest
 from _helpers import Account, Accounts, Keys
+
+from checker.people import People
 
 
 @pytest.fixture(scope="session")
@@ -20,16 +24,22 @@ def session_http(base_url: str):
         yield client
 
 
+@pytest.fixture(scope="session")
+def people() -> People:
+    """Emails and passwords for the run's accounts, drawn from the run's seed."""
+    return People(random.Random(f"{os.environ.get('LAB_SEED') or '0'}:auth-people"))
+
+
 @pytest.fixture
-def accounts(http: httpx.Client) -> Accounts:
-    return Accounts(http)
+def accounts(http: httpx.Client, people: People) -> Accounts:
+    return Accounts(http, people)
 
 
 @pytest.fixture(scope="session")
-def _pair(session_http: httpx.Client) -> tuple[Account, Account]:
+def _pair(session_http: httpx.Client, people: People) -> tuple[Account, Account]:
     # Side by side: the service hashes both passwords at once, on two cores.
     with ThreadPoolExecutor(2) as pool:
-        first, second = pool.map(Accounts(session_http).create, ("alice", "bob"))
+        first, second = pool.map(lambda _: Accounts(session_http, people).create(), range(2))
     return first, second
 
 

@@ -1,15 +1,15 @@
 """Register, log in, read /users/me: what every other check stands on."""
 
-from _helpers import PASSWORD, json_of, said
+from _helpers import json_of, said
 
 
 def test_register_login_me(http, accounts):
-    response, email = accounts.register("newcomer")
+    response, email, password = accounts.register()
     assert response.status_code == 201, (
         f"POST /auth/register with a new email and a good password answered "
         f"{said(response)}; expected 201 Created with the new user."
     )
-    login = accounts.login_response(email, PASSWORD)
+    login = accounts.login_response(email, password)
     assert login.status_code == 200, (
         f"POST /auth/login with the password just registered answered {said(login)}; "
         "expected 200 OK with the tokens."

@@ -45,7 +45,7 @@ def test_www_authenticate(http, accounts, alice, db):
         "Forbidden: the user is known (so not 401), but may not moderate."
     )
 
-    moderator = accounts.create("moderator", login=False)
+    moderator = accounts.create(login=False)
     db.execute("UPDATE users SET role = 'moderator' WHERE id = %s", [moderator.id])
     accounts.login(moderator)
     response = http.post(url, headers=moderator.headers)

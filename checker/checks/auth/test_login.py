@@ -5,7 +5,7 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
-from _helpers import PASSWORD, json_of, new_email, said
+from _helpers import json_of, said
 
 from checker.observe.races import at_once, writes_held
 from checker.verdict import expect
@@ -25,11 +25,12 @@ def _comparable(response):
 
 
 def test_login_same_answer(accounts):
-    target = accounts.create("known", login=False)
+    target = accounts.create(login=False)
     wrong, unknown = [], []
     for _ in range(3):  # below any sensible lockout threshold
-        wrong.append(_timed_login(accounts, target.email, "not the password"))
-        unknown.append(_timed_login(accounts, new_email("nobody"), "not the password"))
+        guess = accounts.people.wrong_password(target.password)
+        wrong.append(_timed_login(accounts, target.email, guess))
+        unknown.append(_timed_login(accounts, accounts.people.email(), guess))
     w, u = wrong[0][0], unknown[0][0]
     expect(
         w.status_code == 401 and u.status_code == 401,
@@ -86,7 +87,7 @@ def test_refresh_rotation(http, accounts, alice):
 
 
 def test_roles_not_from_request(http, accounts):
-    response, email = accounts.register("climber", role="moderator")
+    response, email, password = accounts.register(role="moderator")
     if response.status_code == 422:
         return  # refusing unknown fields is fine too
     assert response.status_code == 201, (
@@ -99,7 +100,7 @@ def test_roles_not_from_request(http, accounts):
         'POST /auth/register with "role": "moderator" created an account with role '
         f"{shown!r}. Anyone can sign up with whatever rights they ask for."
     )
-    login = accounts.login_response(email)
+    login = accounts.login_response(email, password)
     assert login.status_code == 200, f"POST /auth/login answered {said(login)}; expected 200."
     token = json_of(login)["access_token"]
     headers = {"Authorization": f"Bearer {token}"}
@@ -115,12 +116,10 @@ def test_roles_not_from_request(http, accounts):
 
 def test_lockout_per_account(accounts):
     with ThreadPoolExecutor(2) as pool:
-        victim, bystander = pool.map(
-            lambda tag: accounts.create(tag, login=False), ("victim", "bystander")
-        )
+        victim, bystander = pool.map(lambda _: accounts.create(login=False), range(2))
     for _ in range(5):
-        accounts.login_response(victim.email, "guess " + new_email())
-    response = accounts.login_response(victim.email, PASSWORD)
+        accounts.login_response(victim.email, accounts.people.wrong_password(victim.password))
+    response = accounts.login_response(victim.email, victim.password)
     assert response.status_code == 429, (
         f"After 5 failed logins in a row, the right password answered {said(response)}; "
         "expected 429 Too Many Requests while the account is locked. Without a lockout, "
@@ -131,7 +130,7 @@ def test_lockout_per_account(accounts):
         f"The 429 answer has Retry-After {retry or 'missing'}; expected a number of "
         "seconds after which the account may try again."
     )
-    other = accounts.login_response(bystander.email, PASSWORD)
+    other = accounts.login_response(bystander.email, bystander.password)
     assert other.status_code == 200, (
         f"While one account was locked, another account logging in from the same client "
         f"answered {said(other)}; expected 200. Lock the account under attack, not the "
@@ -140,14 +139,14 @@ def test_lockout_per_account(accounts):
 
 
 @pytest.mark.check("lockout_per_account")
-def test_lockout_counts_failures_in_a_row(accounts, rng):
+def test_lockout_counts_failures_in_a_row(accounts):
     """5 failures *in a row*: a success in between starts the count again, and 4 never
     lock. Someone who mistypes now and then must not be locked out in the end."""
-    user = accounts.create("typist", login=False)
+    user = accounts.create(login=False)
     for round_ in (1, 2):
         for _ in range(4):
-            accounts.login_response(user.email, "typo " + str(rng.randint(0, 10**9)))
-        response = accounts.login_response(user.email, PASSWORD)
+            accounts.login_response(user.email, accounts.people.wrong_password(user.password))
+        response = accounts.login_response(user.email, user.password)
         expect(
             response.status_code == 200,
             "counts-all-failures" if round_ == 2 else "locks-too-soon",

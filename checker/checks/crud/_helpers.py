@@ -158,20 +158,36 @@ STATUS_NAMED: dict[str, int] = {s.phrase.lower(): s.value for s in HTTPStatus} |
 }
 
 
+#: Books as a shop's catalog has them: each book a check creates is drawn per run from
+#: these (with an ISBN and a price of its own), so no title, author or price marks a book
+#: as the checks' own.
+CATALOG = (
+    ("The Left Hand of Darkness", "Ursula K. Le Guin", 1969), ("Kindred", "Octavia E. Butler", 1979),
+    ("Middlemarch", "George Eliot", 1871), ("Solaris", "Stanisław Lem", 1961),
+    ("Things Fall Apart", "Chinua Achebe", 1958), ("The Remains of the Day", "Kazuo Ishiguro", 1989),
+    ("Pedro Páramo", "Juan Rulfo", 1955), ("The Master and Margarita", "Mikhail Bulgakov", 1967),
+    ("Beloved", "Toni Morrison", 1987), ("Piranesi", "Susanna Clarke", 2020),
+    ("The Name of the Rose", "Umberto Eco", 1980), ("Frankenstein", "Mary Shelley", 1818),
+    ("Ficciones", "Jorge Luis Borges", 1944), ("Never Let Me Go", "Kazuo Ishiguro", 2005),
+)  # fmt: skip
+
+
 class Books:
     """The Books API as a check uses it, with the failures worded for the learner."""
 
-    def __init__(self, http: httpx.Client, db: psycopg.Connection) -> None:
+    def __init__(self, http: httpx.Client, db: psycopg.Connection, rng) -> None:
         self.http = http
         self.db = db
+        self.rng = rng
 
     def payload(self, **fields: Any) -> dict[str, Any]:
+        title, author, year = self.rng.choice(CATALOG)
         body = {
-            "title": "The Left Hand of Darkness",
-            "author": "Ursula K. Le Guin",
+            "title": title,
+            "author": author,
             "isbn": new_isbn(),
-            "price_cents": 1299,
-            "published_year": 1969,
+            "price_cents": self.rng.randint(199, 5999),
+            "published_year": year,
         }
         body.update(fields)
         return body

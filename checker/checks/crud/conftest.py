@@ -9,5 +9,5 @@ from _helpers import Books
 
 
 @pytest.fixture
-def books(http: httpx.Client, db: psycopg.Connection) -> Books:
-    return Books(http, db)
+def books(http: httpx.Client, db: psycopg.Connection, rng) -> Books:
+    return Books(http, db, rng)

@@ -9,6 +9,7 @@ sink counts them, it never deduplicates.
 from __future__ import annotations
 
 import json
+import secrets
 import uuid
 from typing import Any
 
@@ -28,24 +29,31 @@ def said(response: httpx.Response) -> str:
 
 
 def new_key() -> str:
-    return f"key-{uuid.uuid4()}"
+    """A new Idempotency-Key, in one of the shapes real clients send (a UUID, as the
+    draft suggests, or another random string): no prefix marks it as the checks'."""
+    return secrets.choice((
+        lambda: str(uuid.uuid4()),
+        lambda: uuid.uuid4().hex,
+        lambda: secrets.token_urlsafe(18),
+        lambda: f"{secrets.randbelow(10**13)}-{secrets.token_hex(4)}",
+    ))()  # fmt: skip
 
 
 def new_order() -> str:
-    return f"order-{uuid.uuid4().hex[:12]}"
+    """A new order id, in one of the shapes shops use."""
+    n = secrets.randbelow(10**9)
+    return secrets.choice((
+        f"ORD-{n:09d}", f"{2020 + n % 7}-{n:09d}", f"A{n}", str(uuid.uuid4()), f"cart_{n:x}",
+    ))  # fmt: skip
 
 
 CURRENCIES = ["EUR", "USD", "GBP", "CHF"]
 
 
-def payment(order_id: str | None = None, amount_cents: int = 2599,
-            currency: str = "EUR") -> dict[str, Any]:  # fmt: skip
-    return {"order_id": order_id or new_order(), "amount_cents": amount_cents, "currency": currency}
-
-
-def drawn_payment(rng) -> dict[str, Any]:
+def payment(rng, order_id: str | None = None) -> dict[str, Any]:
     """A payment with an amount and currency drawn per run: nothing a service could expect."""
-    return payment(amount_cents=rng.randint(100, 99_999), currency=rng.choice(CURRENCIES))
+    return {"order_id": order_id or new_order(), "amount_cents": rng.randint(100, 99_999),
+            "currency": rng.choice(CURRENCIES)}  # fmt: skip
 
 
 def pay(http: httpx.Client, body: dict[str, Any], key: str | None,

@@ -4,7 +4,6 @@ from _helpers import (
     CURRENCIES,
     body_of,
     charges,
-    drawn_payment,
     first_payment,
     new_key,
     new_order,
@@ -17,7 +16,7 @@ from _helpers import (
 
 def test_payment_succeeds(http, sinks, rng):
     provider = sinks["payments"]
-    body = drawn_payment(rng)
+    body = payment(rng)
     response = pay(http, body, new_key())
     assert response.status_code == 201, (
         f"POST /payments with an API key, an Idempotency-Key and a valid body answered "
@@ -38,7 +37,7 @@ def test_payment_succeeds(http, sinks, rng):
 
 def test_replay_same_answer(http, sinks, rng):
     provider = sinks["payments"]
-    body, key = drawn_payment(rng), new_key()
+    body, key = payment(rng), new_key()
     first = first_payment(http, provider, body, key)
     for _ in range(2):
         again = pay(http, body, key)
@@ -62,7 +61,7 @@ def _same_answer(first, again) -> None:
 def test_mismatched_payload_422(http, sinks, rng):
     provider = sinks["payments"]
     key = new_key()
-    body = drawn_payment(rng)
+    body = payment(rng)
     first_payment(http, provider, body, key)
     # Each field alone differs: a fingerprint that leaves one out is caught.
     others = [
@@ -83,9 +82,9 @@ def test_mismatched_payload_422(http, sinks, rng):
         assert n == 0, f"The refused payment still charged the provider {n} times; expected 0."
 
 
-def test_missing_key_400(http, sinks):
+def test_missing_key_400(http, sinks, rng):
     provider = sinks["payments"]
-    body = payment()
+    body = payment(rng)
     response = pay(http, body, None)
     assert response.status_code == 400, (
         f"POST /payments without an Idempotency-Key answered {said(response)}; expected "
@@ -106,13 +105,13 @@ def test_missing_key_400(http, sinks):
     assert n == 0, f"The refused payment still charged the provider {n} times; expected 0."
 
 
-def test_keys_scoped_per_client(http, sinks):
+def test_keys_scoped_per_client(http, sinks, rng):
     provider = sinks["payments"]
     # The README's provider deduplicates by key (like Stripe): so does this one here.
     provider.honour_idempotency_keys()
     key = new_key()
-    mine = body_of(first_payment(http, provider, payment(), key, client="bookshop"))
-    theirs = payment(new_order(), amount_cents=1500)
+    mine = body_of(first_payment(http, provider, payment(rng), key, client="bookshop"))
+    theirs = payment(rng)
     response = pay(http, theirs, key, client="mobile")
     got = body_of(response)
     assert response.status_code == 201 and isinstance(got, dict), (

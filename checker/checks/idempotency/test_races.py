@@ -13,7 +13,6 @@ from _helpers import (
     body_of,
     calls,
     charges,
-    drawn_payment,
     fail,
     first_payment,
     new_key,
@@ -71,9 +70,9 @@ def _fire_together(base_url, body, key, provider):
     return results
 
 
-def test_concurrent_duplicates_charge_once(base_url, sinks):
+def test_concurrent_duplicates_charge_once(base_url, sinks, rng):
     provider = sinks["payments"]
-    body, key = payment(), new_key()
+    body, key = payment(rng), new_key()
     results = _fire_together(base_url, body, key, provider)
     n = len(charges(provider, body["order_id"]))
     assert n == 1, (
@@ -110,7 +109,7 @@ def test_keys_expire(http, sinks, redis, db, rng):
     provider = sinks["payments"]
     key = new_key()
     before = _stored_keys(redis)
-    first_payment(http, provider, drawn_payment(rng), key)
+    first_payment(http, provider, payment(rng), key)
     # Whatever the payment stored, under any name (not only one that shows the key).
     stored = {name: k for name, k in _stored_keys(redis).items() if name not in before}
     if stored:
@@ -144,7 +143,7 @@ def test_keys_expire_while_in_progress(http, sinks, redis, db, rng):
     """A claim taken for a request still in progress expires too: a service that dies
     mid-request (a deploy, a crash) must not leave a key claimed forever."""
     provider = sinks["payments"]
-    body, key = drawn_payment(rng), new_key()
+    body, key = payment(rng), new_key()
     before = _stored_keys(redis)
     provider.fail_next(1, mode="hang")
     answer: list = []
@@ -216,9 +215,9 @@ def _expiry_in_postgres(db, key):
     return None
 
 
-def test_provider_timeout_charges_once(http, sinks):
+def test_provider_timeout_charges_once(http, sinks, rng):
     provider = sinks["payments"]
-    body, key = payment(), new_key()
+    body, key = payment(rng), new_key()
     # The provider charges, then its answer is lost: the service can't know it charged.
     provider.fail_next(1, mode="timeout", delay=0.2, deliver=True)
     first = pay(http, body, key)
@@ -254,7 +253,7 @@ def test_provider_error_then_retry(http, sinks, rng):
     """A provider that refuses (a 5xx of its own) charged nothing: 502, and the retry
     with the same key goes through and charges once."""
     provider = sinks["payments"]
-    body, key = drawn_payment(rng), new_key()
+    body, key = payment(rng), new_key()
     provider.fail_next(1, mode="error", status=rng.choice([500, 502, 503]))
     first = pay(http, body, key)
     expect(
@@ -334,11 +333,11 @@ def test_database_failure_after_charge(http, sinks, db, rng):
     says, must see the same key again, so the customer is charged once."""
     provider = sinks["payments"]
     provider.honour_idempotency_keys()
-    known = drawn_payment(rng)
+    known = payment(rng)
     first_payment(http, provider, known, new_key())
     table, column = _payments_table(db, known["order_id"])
 
-    body, key = drawn_payment(rng), new_key()
+    body, key = payment(rng), new_key()
     with _inserts_refused(db, table, column, body["order_id"]):
         failed = pay(http, body, key)
     expect(

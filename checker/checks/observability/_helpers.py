@@ -14,7 +14,6 @@ and reads only the log lines written since its own mark.
 from __future__ import annotations
 
 import contextlib
-import itertools
 import re
 import socket
 import string
@@ -26,6 +25,7 @@ from urllib.parse import urlsplit
 import httpx
 
 from checker.observe.metrics import Exposition, MetricsFormatError, parse
+from checker.people import People
 from checker.verdict import fail
 
 BOOKS = list(range(1, 21))  # the seeded catalogue
@@ -52,7 +52,7 @@ def request_id(rng, prefix: str = "req") -> str:
 
 
 # -- the shop, as a customer uses it ------------------------------------------------
-_customers = itertools.count(1)  # checks sharing a check id share rng draws too
+_emails: set[str] = set()  # checks sharing a check id share rng draws too
 _first_order: list[float] = []  # when this run's first order was answered 201 (monotonic)
 
 
@@ -62,10 +62,18 @@ def first_order_answered() -> float | None:
 
 
 class Customer:
+    """A new customer, registered and logged in. Email and password are drawn per run
+    in the shapes real ones have (``checker.people``): nothing in them marks the checks'
+    own customers, so masking "passwords that look like the checks'" cannot pass."""
+
     def __init__(self, http: httpx.Client, rng) -> None:
         self.http = http
-        self.email = f"{token_of(rng, 10)}.{next(_customers)}@example.org"
-        self.password = "Pw-" + token_of(rng, 14) + "!"
+        people = People(rng)
+        while (email := people.email()) in _emails:
+            pass
+        _emails.add(email)
+        self.email = email
+        self.password = people.password()
         r = http.post("/users", json={"email": self.email, "password": self.password})
         if r.status_code != 201:
             fail("shop-broken", f"POST /users (a new customer) answered {said(r)}; expected 201")

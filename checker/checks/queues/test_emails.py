@@ -7,13 +7,21 @@ import time
 from _helpers import for_order, new_failed, redis_url, wait_until_idle
 
 from checker.observe.rq import registries, rq_job
+from checker.people import People
 from checker.verdict import fail
 
-ORDER = {"customer_email": "ada@example.org", "book_id": 1, "quantity": 1}
+#: The seeded catalog's books (seed.sql).
+BOOKS = range(1, 51)
 
 
-def _order(http) -> int:
-    r = http.post("/orders", json=ORDER)
+def _new_order(rng) -> dict:
+    """A customer's order, drawn per run: no address or book marks it as the checks'."""
+    return {"customer_email": People(rng).email(), "book_id": rng.choice(BOOKS),
+            "quantity": rng.randint(1, 3)}  # fmt: skip
+
+
+def _order(http, body: dict) -> int:
+    r = http.post("/orders", json=body)
     assert r.status_code == 201, f"POST /orders answered {r.status_code}; expected 201"
     return r.json()["id"]
 
@@ -37,7 +45,7 @@ def test_retries_with_backoff(http, sinks, measure, rng):
     email.fail_next(1, status=503)
     email.fail_next(1, status=second)
     before = registries(redis_url(), "emails")
-    order = _order(http)
+    order = _order(http, _new_order(rng))
     # Until delivered, or until the job visibly gave up (in rq's failed registry).
     delivered = _wait(
         lambda: for_order(email.deliveries(), order) or new_failed("emails", before), timeout=12
@@ -78,14 +86,15 @@ def test_retries_with_backoff(http, sinks, measure, rng):
         fail("duplicate-email", "the confirmation was sent more than once")
 
 
-def test_worker_crash_no_duplicate(http, sinks, worker, measure):
+def test_worker_crash_no_duplicate(http, sinks, worker, measure, rng):
     wait_until_idle()
     email = sinks["email"]
     # A provider that, like most, recognises a repeated Idempotency-Key. This once, it
     # sends the email but its answer never reaches the worker, which dies meanwhile.
     email.honour_idempotency_keys()
     email.fail_next(1, "timeout", deliver=True, delay=20)
-    order = _order(http)
+    body = _new_order(rng)
+    order = _order(http, body)
     assert _wait(lambda: for_order(email.calls(), order), timeout=10), (
         f"order {order}'s confirmation job never called the email provider"
     )
@@ -128,8 +137,9 @@ def test_worker_crash_no_duplicate(http, sinks, worker, measure):
             "the worker was restarted",
         )
     # Another order, to the same provider: its confirmation is another email, so it must
-    # carry another key (the provider drops a key it has already delivered).
-    other = _order(http)
+    # carry another key (the provider drops a key it has already delivered). The same
+    # customer orders the same again: only the order tells the two emails apart.
+    other = _order(http, body)
     _wait(lambda: for_order(email.calls(), other), timeout=10)
     email.settle(quiet=0.3)
     if not for_order(email.deliveries(), other):

@@ -19,6 +19,8 @@ from urllib.parse import urlsplit
 
 import httpx
 
+from checker.people import FIRST, LAST, People
+
 WORDS = ("quartz", "lantern", "meridian", "saffron", "tundra", "harbor", "cobalt", "juniper",
          "marble", "orchid", "falcon", "ember", "willow", "glacier", "comet", "aurora")  # fmt: skip
 STOREFRONT = "https://shop.folio.test"
@@ -45,15 +47,25 @@ def word(rng) -> str:
     return f"{rng.choice(WORDS)}{rng.randint(1000, 9999)}"
 
 
+def full_name(r) -> str:
+    return f"{r.choice(FIRST).capitalize()} {r.choice(LAST).capitalize()}"
+
+
 def make_user(db, rng, *, admin: bool = False, balance: int = 0) -> tuple[int, str, str]:
-    """A user of the check's own, signed in: (id, email, session token)."""
-    email = f"{word(rng)}.{secrets.token_hex(3)}@folio.test"
+    """A user of the check's own, signed in: (id, email, session token). It looks like
+    any customer (or staff member) the shop has: an email, a name and a real scrypt hash
+    of a password of its own, drawn per run, so no column marks it as the checks'."""
+    people = People(rng)
+    email = people.email()
+    salt = secrets.token_bytes(16)
+    digest = hashlib.scrypt(people.password().encode(), salt=salt, n=2**14, r=8, p=1)
     row = db.execute(
         "INSERT INTO users (email, password_hash, display_name, is_admin, role, "
-        "wallet_balance_cents, email_verified) VALUES (%s, 'scrypt$00$00', %s, %s, %s, %s, false) "
+        "wallet_balance_cents, email_verified) VALUES (%s, %s, %s, %s, %s, %s, %s) "
         "RETURNING id",
-        (email, "Check", admin, "staff" if admin else "customer", balance),
-    ).fetchone()
+        (email, f"scrypt${salt.hex()}${digest.hex()}", full_name(rng), admin,
+         "staff" if admin else "customer", balance, rng.random() < 0.8),
+    ).fetchone()  # fmt: skip
     token = secrets.token_urlsafe(24)
     db.execute(
         "INSERT INTO sessions (token_sha256, user_id) VALUES (%s, %s)",
@@ -66,8 +78,10 @@ def auth(token: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {token}"}
 
 
-def make_book(db, title: str, *, price: int = 1000, author: str = "A. Checker",
-              year: int = 2001) -> int:  # fmt: skip
+def make_book(db, title: str, *, price: int = 1000, author: str | None = None,
+              year: int | None = None) -> int:  # fmt: skip
+    r = secrets.SystemRandom()  # an author and a year like any book's
+    author, year = author or full_name(r), year or r.randint(1850, 2025)
     return db.execute(
         "INSERT INTO books (title, author, price_cents, published_year) VALUES (%s, %s, %s, %s) "
         "RETURNING id",

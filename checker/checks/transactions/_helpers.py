@@ -10,16 +10,27 @@ orders or transfers. A wallet is made the way the shop makes one: its balance, a
 from __future__ import annotations
 
 import json
+import random
+import secrets
 import threading
 import time
-import uuid
 from collections import Counter
 from typing import Any
 
 import httpx
 import psycopg
 
+from checker.people import People
 from checker.verdict import fail
+
+#: The checks' books, wallets and coupons look like any shop's: titles, owners and codes
+#: in the shapes real ones have, drawn per run (no shape marks a row as the checks').
+TITLE_WORDS = ("River", "Winter", "Silent", "Garden", "Copper", "Harbor", "Lantern",
+               "Orchard", "Glass", "Northern", "Salt", "Paper", "Hollow", "Ember", "Tide")  # fmt: skip
+TITLE_NOUNS = ("Road", "Letters", "Crown", "Island", "Daughter", "Clock", "Sea", "House",
+               "Machine", "Atlas", "Song", "Stranger", "Orchard", "Signal", "Bridge")  # fmt: skip
+COUPON_WORDS = ("SALE", "WELCOME", "SPRING", "SUMMER", "READ", "BOOKS", "FALL", "VIP",
+                "THANKS", "HOLIDAY", "STUDENT", "CLUB")  # fmt: skip
 
 
 def said(response: httpx.Response | None) -> str:
@@ -59,7 +70,7 @@ class Shop:
 
     def __init__(self, db: psycopg.Connection) -> None:
         self.db = db
-        self.tag = uuid.uuid4().hex[:8]
+        self.people = People(random.Random(secrets.randbits(64)))
 
     def one(self, sql: str, params: Any = None) -> Any:
         row = self.db.execute(sql, params).fetchone()
@@ -68,14 +79,14 @@ class Shop:
     def book(self, *, stock: int, price_cents: int) -> int:
         return self.one(
             "INSERT INTO books (title, price_cents, stock) VALUES (%s, %s, %s) RETURNING id",
-            (f"Book {self.tag}-{uuid.uuid4().hex[:4]}", price_cents, stock),
+            (self._title(), price_cents, stock),
         )
 
     def wallet(self, balance_cents: int) -> int:
         with self.db.transaction():
             wallet_id = self.one(
                 "INSERT INTO wallets (owner, balance_cents) VALUES (%s, %s) RETURNING id",
-                (f"{uuid.uuid4().hex[:10]}@example.org", balance_cents),
+                (self.people.email(), balance_cents),
             )
             self.db.execute(
                 "INSERT INTO ledger (wallet_id, amount_cents, kind) VALUES (%s, %s, 'opening')",
@@ -87,12 +98,12 @@ class Shop:
         """n wallets, each with its opening ledger line, in one round trip."""
         rows = self.db.execute(
             "WITH made AS (INSERT INTO wallets (owner, balance_cents)"
-            " SELECT md5(random()::text) || '@example.org', %s FROM generate_series(1, %s)"
+            " SELECT owner, %s FROM unnest(%s::text[]) AS owner"
             " RETURNING id, balance_cents),"
             " opened AS (INSERT INTO ledger (wallet_id, amount_cents, kind)"
             " SELECT id, balance_cents, 'opening' FROM made)"
             " SELECT id FROM made ORDER BY id",
-            (balance_cents, n),
+            (balance_cents, [self.people.email() for _ in range(n)]),
         ).fetchall()
         return [r[0] for r in rows]
 
@@ -108,12 +119,31 @@ class Shop:
             )
 
     def coupon(self, *, uses: int, credit_cents: int) -> str:
-        code = f"SALE{uuid.uuid4().hex[:8].upper()}"
+        code = self._coupon_code()
         self.db.execute(
             "INSERT INTO coupons (code, credit_cents, uses_left) VALUES (%s, %s, %s)",
             (code, credit_cents, uses),
         )
         return code
+
+    def _title(self) -> str:
+        r = secrets.SystemRandom()
+        word, noun = r.choice(TITLE_WORDS), r.choice(TITLE_NOUNS)
+        return r.choice((f"The {word} {noun}", f"{word} {noun}", f"A {noun} of {word}",
+                         f"{noun}s of the {word} {r.choice(TITLE_NOUNS)}"))  # fmt: skip
+
+    @staticmethod
+    def _coupon_code() -> str:
+        """A code in one of the shapes shops give theirs, unique within the run."""
+        r = secrets.SystemRandom()
+        word, n = r.choice(COUPON_WORDS), r.randrange(10**6)
+        alphabet = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
+        return r.choice((
+            f"{word}{r.choice((5, 10, 15, 20, 25))}-{n:06d}",
+            "".join(r.choice(alphabet) for _ in range(r.randint(10, 14))),
+            f"{word}-{r.randint(2024, 2027)}-{n:06d}",
+            f"{word.lower()}{n}",
+        ))  # fmt: skip
 
     # ------------------------------------------------------------ reading the tables
 

@@ -17,6 +17,15 @@ import httpx
 from standardwebhooks import Webhook, WebhookVerificationError
 
 from checker.observe.sinks import Sink
+from checker.people import People
+
+#: Merchants' names and their endpoints' paths come in the shapes real ones have, drawn
+#: per run: no name or path marks a merchant or an endpoint as the checks' own.
+SHOP_WORDS = ("Paper", "Lantern", "Chapter", "Verse", "Quill", "Harbor", "Attic", "Willow",
+              "Inkwell", "Margin", "Folio", "Bramble", "Compass", "Cedar", "Ember")  # fmt: skip
+SHOP_KINDS = ("Books", "Bookshop", "Booksellers", "& Co.", "Reads", "Press", "Bookstore")
+PATHS = ("/webhooks/{t}", "/api/v1/events/{t}", "/integrations/folio/{t}/events",
+         "/callbacks/payments-{t}", "/wh/{t}", "/hooks/folio/{t}")  # fmt: skip
 
 
 def provider_secret() -> str:
@@ -34,13 +43,16 @@ def auth(merchant: dict) -> dict[str, str]:
 
 
 def new_merchant(http, rng) -> dict:
-    r = http.post("/merchants", json={"name": f"Shop {rng.randint(1000, 9999)}"})
+    first, second = rng.sample(SHOP_WORDS, 2)
+    name = rng.choice((f"{first} {rng.choice(SHOP_KINDS)}", f"The {first} {second}",
+                       f"{first} & {second}", f"{first}{second.lower()} {rng.randint(1, 99)}"))  # fmt: skip
+    r = http.post("/merchants", json={"name": name})
     assert r.status_code == 201, f"POST /merchants answered {r.status_code}; expected 201"
     return r.json()
 
 
 def new_endpoint(http, merchant: dict, receiver: Sink, events: list[str]) -> dict:
-    path = f"/hooks/m{merchant['id']}-{secrets.token_hex(3)}"  # this endpoint's own path
+    path = secrets.choice(PATHS).format(t=secrets.token_hex(4))  # this endpoint's own path
     r = http.post("/webhook-endpoints", headers=auth(merchant),
                   json={"url": f"{receiver.url}{path}", "events": events})  # fmt: skip
     assert r.status_code == 201, (
@@ -60,7 +72,7 @@ def at_endpoint(calls: list[dict], endpoint: dict) -> list[dict]:
 
 def new_order(http, merchant: dict, rng) -> int:
     r = http.post("/orders", headers=auth(merchant),
-                  json={"customer_email": f"c{rng.randint(1, 10**6)}@example.org",
+                  json={"customer_email": People(rng).email(),
                         "amount_cents": rng.randint(500, 9000)})  # fmt: skip
     assert r.status_code == 201, f"POST /orders answered {r.status_code}; expected 201"
     return r.json()["id"]

@@ -36,6 +36,20 @@ from typing import Any
 import httpx
 import psycopg
 
+from checker.people import FIRST, LAST, People
+
+
+def person(rng, *, unlike: str = "") -> str:
+    """A customer's name as people write theirs (no marker of the check that sent it),
+    never ``unlike`` (a rename must change the name)."""
+    while True:
+        first, last = rng.choice(FIRST).capitalize(), rng.choice(LAST).capitalize()
+        name = rng.choice((f"{first} {last}", f"{first} {rng.choice(FIRST)[0].upper()}. {last}",
+                           f"{first} {last}-{rng.choice(LAST).capitalize()}"))  # fmt: skip
+        if name != unlike:
+            return name
+
+
 HERE = Path(__file__).resolve().parent
 MIGRATION_APP = "lab-migration"  # application_name of the migration's connections
 V1_APP = "folio-v1"
@@ -593,36 +607,36 @@ class Timeline:
     def _sync(self, v2_url: str, v1_url: str) -> dict[str, Any]:
         rng = self.rng
         got: dict[str, Any] = {}
-        n = rng.randrange(10**9)
         # No keep-alive: after an unhandled error uvicorn resets the connection.
         limits = httpx.Limits(max_keepalive_connections=0)
+        people = People(rng)  # names and emails with no marker of which version wrote them
         with httpx.Client(base_url=v2_url, timeout=10, limits=limits) as v2, \
                 httpx.Client(base_url=v1_url, timeout=10, limits=limits) as v1:  # fmt: skip
             # written through v2, read through v1
-            name = f"{rng.choice(['Ada', 'Grace', 'Alan'])} V2-{n}"
+            name = person(rng)
             got["v2_create"] = {"sent": name, **_call(v2, "POST", "/customers",
-                                json={"email": f"v2.{n}@example.org", "full_name": name})}  # fmt: skip
+                                json={"email": people.email(), "full_name": name})}  # fmt: skip
             cid = _id(got["v2_create"])
             if cid:
                 got["v1_reads_v2_create"] = _call(v1, "GET", f"/customers/{cid}")
-                renamed = f"Renamed V2-{rng.randrange(10**9)}"
+                renamed = person(rng, unlike=name)
                 got["v2_rename"] = {"sent": renamed, **_call(v2, "PATCH", f"/customers/{cid}",
                                     json={"full_name": renamed})}  # fmt: skip
                 got["v1_reads_v2_rename"] = _call(v1, "GET", f"/customers/{cid}")
             # written through v1, read through v2
-            name1 = f"{rng.choice(['Barbara', 'Edsger', 'Ken'])} V1-{n}"
+            name1 = person(rng, unlike=name)
             got["v1_create"] = {"sent": name1, **_call(v1, "POST", "/customers",
-                                json={"email": f"v1.{n}@example.org", "name": name1})}  # fmt: skip
+                                json={"email": people.email(), "name": name1})}  # fmt: skip
             cid1 = _id(got["v1_create"])
             if cid1:
                 got["v2_reads_v1_create"] = _call(v2, "GET", f"/customers/{cid1}")
-                renamed1 = f"Renamed V1-{rng.randrange(10**9)}"
+                renamed1 = person(rng, unlike=name1)
                 got["v1_rename"] = {"sent": renamed1, **_call(v1, "PATCH", f"/customers/{cid1}",
                                     json={"name": renamed1})}  # fmt: skip
                 got["v2_reads_v1_rename"] = _call(v2, "GET", f"/customers/{cid1}")
             # an existing customer, renamed through v2
             old = rng.randint(self.record.customers // 2 + 1, self.record.customers)
-            renamed2 = f"Renamed old-{rng.randrange(10**9)}"
+            renamed2 = person(rng)
             got["v2_rename_old"] = {"id": old, "sent": renamed2, **_call(
                 v2, "PATCH", f"/customers/{old}", json={"full_name": renamed2})}  # fmt: skip
             got["v1_reads_v2_rename_old"] = _call(v1, "GET", f"/customers/{old}")
@@ -631,14 +645,13 @@ class Timeline:
     def _after_contract(self, v2_url: str, conn) -> dict[str, Any]:
         rng = self.rng
         got: dict[str, Any] = {}
-        n = rng.randrange(10**9)
         limits = httpx.Limits(max_keepalive_connections=0)
         with httpx.Client(base_url=v2_url, timeout=10, limits=limits) as v2:
-            name = f"After Contract {n}"
+            name = person(rng)
             got["create"] = {"sent": name, **_call(v2, "POST", "/customers",
-                             json={"email": f"after.{n}@example.org", "full_name": name})}  # fmt: skip
+                             json={"email": People(rng).email(), "full_name": name})}  # fmt: skip
             cid = _id(got["create"]) or rng.randint(1, self.record.customers)
-            renamed = f"Renamed After {rng.randrange(10**9)}"
+            renamed = person(rng, unlike=name)
             got["rename"] = {"sent": renamed, **_call(v2, "PATCH", f"/customers/{cid}",
                              json={"full_name": renamed})}  # fmt: skip
             got["read"] = _call(v2, "GET", f"/customers/{cid}")
