@@ -324,7 +324,7 @@ def _reap(exits: Path) -> None:
 
 
 _REAPED: set[int] = set()  # in the zygote: children that have ended
-_LIFELINE: tuple[int, int, int] | None = None  # (owner pid, read end, write end)
+_LIFELINE: tuple | None = None  # (owner pid, read end, write end, the pipe's identity)
 _LIFELINE_LOCK = threading.Lock()
 
 
@@ -336,10 +336,27 @@ def _lifeline() -> int:
     zygote kills the child's process group. Nothing a run started outlives its caller."""
     global _LIFELINE
     with _LIFELINE_LOCK:
-        if _LIFELINE is None or _LIFELINE[0] != os.getpid():  # made here, not inherited
+        if _LIFELINE is None or _LIFELINE[0] != os.getpid() or not _ours(_LIFELINE):
+            # Made here, not inherited; and still the pipe we made: if other code closed
+            # its number by mistake, that number may now be another file, whose EOF would
+            # kill our children (the old ends are not ours to close any more).
             r, w = os.pipe()
-            _LIFELINE = (os.getpid(), r, w)
+            _LIFELINE = (os.getpid(), r, w, _identity(r))
         return _LIFELINE[1]
+
+
+def _identity(fd: int) -> tuple[int, int] | None:
+    try:
+        st = os.fstat(fd)
+    except OSError:
+        return None
+    return st.st_dev, st.st_ino
+
+
+def _ours(lifeline: tuple) -> bool:
+    """Whether both ends still are the pipe the lifeline was made as."""
+    _, r, w, made = lifeline
+    return made is not None and _identity(r) == made and _identity(w) == made
 
 
 def _watch_lifelines(lifelines: dict[int, int], ready: list) -> None:

@@ -99,17 +99,21 @@ def test_zygote_can_be_turned_off(hello, monkeypatch):
     assert res.returncode == 1 and json.loads(res.stdout)["score"] == 2
 
 
-def test_the_checks_and_sidecars_are_forked_once_warm_with_the_same_verdicts(tmp_path, monkeypatch):
-    """The trusted zygote forks the checks' pytest process and the sinks; a warm run gets
-    the verdicts a plain one gets, and leaves none of them behind."""
+def notify_copy(tmp_path, monkeypatch):
+    """The queue fixture course's lab (a worker and a sink), a copy of it, the state."""
     from .test_workers import FIXTURE_CHECKS, QUEUE_COURSE
 
     monkeypatch.setenv("LAB_COURSE_DIR", str(QUEUE_COURSE))
     monkeypatch.setenv("LAB_CHECKS_DIR", str(FIXTURE_CHECKS))
     copy = tmp_path / "my-notify"
     shutil.copytree(QUEUE_COURSE / "labs" / "01-notify", copy)
-    lab = Catalog(QUEUE_COURSE).get("notify")
-    state = Path(os.environ["LAB_HOME"])
+    return Catalog(QUEUE_COURSE).get("notify"), copy, Path(os.environ["LAB_HOME"])
+
+
+def test_the_checks_and_sidecars_are_forked_once_warm_with_the_same_verdicts(tmp_path, monkeypatch):
+    """The trusted zygote forks the checks' pytest process and the sinks; a warm run gets
+    the verdicts a plain one gets, and leaves none of them behind."""
+    lab, copy, state = notify_copy(tmp_path, monkeypatch)
     trusted = Zygote(state, trusted=True)
     trusted.stop()
     first = runner.run(lab, Workspace(copy, "copy"), state=state)  # plain, then warms it
@@ -258,14 +262,7 @@ def test_the_worker_is_forked_by_the_service_zygote_once_warm_with_the_same_verd
     """The learner's RQ worker comes from the service's (confined) fork server once it
     is warm: the fork server is its parent (it reaps it), its verdicts are a plain start's,
     and a killed worker, its horse and its scheduler are all gone after the run."""
-    from .test_workers import FIXTURE_CHECKS, QUEUE_COURSE
-
-    monkeypatch.setenv("LAB_COURSE_DIR", str(QUEUE_COURSE))
-    monkeypatch.setenv("LAB_CHECKS_DIR", str(FIXTURE_CHECKS))
-    copy = tmp_path / "my-notify"
-    shutil.copytree(QUEUE_COURSE / "labs" / "01-notify", copy)
-    lab = Catalog(QUEUE_COURSE).get("notify")
-    state = Path(os.environ["LAB_HOME"])
+    lab, copy, state = notify_copy(tmp_path, monkeypatch)
     monkeypatch.setenv("LAB_ZYGOTE", "0")
     plain = runner.run(lab, Workspace(copy, "copy"), state=state)
     plain_pids = _worker_pids(state, "notify")
@@ -310,3 +307,21 @@ def test_the_service_zygote_forks_only_a_service_or_a_worker(tmp_path):
         assert "unknown program 'python'" in z.log.read_text()
     finally:
         z.stop()
+
+
+def test_a_lifeline_whose_number_was_closed_elsewhere_is_made_anew():
+    """Code that closes a descriptor twice can close our lifeline's number, which the
+    next open() reuses: sending that file as the lifeline would let its end-of-file kill
+    a run's children. The lifeline checks it is still its pipe, and makes a new one."""
+    from checker import zygote as z
+
+    first = z._lifeline()
+    made = z._LIFELINE[3]
+    os.close(first)  # a double close elsewhere in the process
+    other = os.open(os.devnull, os.O_RDONLY)  # takes the lowest free number: likely ours
+    try:
+        again = z._lifeline()
+        assert z._identity(again) == z._LIFELINE[3] != z._identity(other)
+        assert z._LIFELINE[3] != made, "a new pipe, not the old number"
+    finally:
+        os.close(other)
