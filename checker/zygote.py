@@ -178,11 +178,11 @@ class Zygote:
         started = self.dir / "started" / token
         try:
             reply = self._request(payload, timeout=FORK_DEADLINE_S + 2, fds=fds)
-        except (OSError, ValueError):
+        except (OSError, ValueError) as exc:
             try:
                 pid = int(started.read_text())  # forked; its answer was lost
             except (OSError, ValueError):
-                raise OSError("the zygote did not answer") from None
+                raise OSError(f"the zygote did not answer ({exc!r})") from exc
             started.unlink(missing_ok=True)
             return {"pid": pid}
         started.unlink(missing_ok=True)
@@ -505,6 +505,11 @@ def _run_and_exit(main: Callable[[], None]) -> None:
         os._exit(code)
 
 
+def _stop_on_sigterm(*_: object) -> None:
+    print("SIGTERM: ending", flush=True)  # the log says why it ended
+    sys.exit(0)
+
+
 def serve(home: Path, trusted: bool = False) -> None:
     import importlib
 
@@ -532,7 +537,7 @@ def serve(home: Path, trusted: bool = False) -> None:
     server.settimeout(0.5)
     inode = sock_path.stat().st_ino
     signal.signal(signal.SIGCHLD, lambda *_: _reap(exits))
-    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+    signal.signal(signal.SIGTERM, _stop_on_sigterm)
     me = fingerprint()
     print(f"zygote {os.getpid()} ready on {sock_path}", flush=True)
     lifelines: dict[int, int] = {}  # a child's lifeline (read end) -> its pid
@@ -543,9 +548,11 @@ def serve(home: Path, trusted: bool = False) -> None:
             if server not in ready:
                 try:
                     if sock_path.stat().st_ino != inode:
-                        return  # a newer zygote took over the socket
+                        print("a newer zygote took over the socket: ending", flush=True)
+                        return
                 except FileNotFoundError:
-                    return  # our socket was removed: stopped
+                    print("the socket was removed (stopped): ending", flush=True)
+                    return
                 continue
             try:
                 conn, _ = server.accept()

@@ -3,6 +3,7 @@ start, its children killed like any service, restarted when the installation cha
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shutil
@@ -24,6 +25,17 @@ def wait_ready(z: Zygote, timeout: float = 30) -> None:
     while not z.ready():
         assert time.monotonic() < deadline, "the zygote never became ready"
         time.sleep(0.1)
+
+
+@contextlib.contextmanager
+def logs_on_failure(*zygotes: Zygote):
+    """A failure inside shows each zygote's own log (its temp folder is pruned later)."""
+    try:
+        yield
+    except BaseException as exc:
+        logs = "\n".join(f"--- {z.log}:\n{z.log.read_text() if z.log.exists() else '(none)'}"
+                         for z in zygotes)  # fmt: skip
+        raise AssertionError(f"{exc!r}\n{logs}") from exc
 
 
 @pytest.fixture
@@ -145,20 +157,21 @@ def test_each_zygote_does_only_its_own_kind_of_work(tmp_path):
     for z in (service, trusted):
         z.start_in_background()
     try:
-        for z in (service, trusted):
-            wait_ready(z)
-        assert not Zygote(tmp_path / "x").ready()
-        log = tmp_path / "out.log"
-        with pytest.raises(OSError, match="unknown op 'run'"):
-            service.trusted = True  # pretend, to send the request
-            service.run_module("json.tool", ["--help"], cwd=tmp_path, env={}, log_path=log)
-        service.trusted = False
-        with pytest.raises(OSError, match="unknown op 'spawn'"):
-            trusted.spawn(["app:app"], cwd=tmp_path, env={}, log_path=log)
-        pid = trusted.run_module("json.tool", ["--help"], cwd=tmp_path,
-                                 env={"PATH": os.environ["PATH"]}, log_path=log)  # fmt: skip
-        assert gone_within(pid)
-        assert "usage:" in log.read_text()
+        with logs_on_failure(service, trusted):
+            for z in (service, trusted):
+                wait_ready(z)
+            assert not Zygote(tmp_path / "x").ready()
+            log = tmp_path / "out.log"
+            with pytest.raises(OSError, match="unknown op 'run'"):
+                service.trusted = True  # pretend, to send the request
+                service.run_module("json.tool", ["--help"], cwd=tmp_path, env={}, log_path=log)
+            service.trusted = False
+            with pytest.raises(OSError, match="unknown op 'spawn'"):
+                trusted.spawn(["app:app"], cwd=tmp_path, env={}, log_path=log)
+            pid = trusted.run_module("json.tool", ["--help"], cwd=tmp_path,
+                                     env={"PATH": os.environ["PATH"]}, log_path=log)  # fmt: skip
+            assert gone_within(pid)
+            assert "usage:" in log.read_text()
     finally:
         for z in (service, trusted):
             z.stop()
