@@ -99,6 +99,7 @@ class Zygote:
         self.sock = self.dir / "zygote.sock"
         self.log = self.dir / "zygote.log"
         self.pidfile = self.dir / "zygote.pid"
+        self.proc: subprocess.Popen | None = None
 
     def usable(self) -> bool:
         return enabled() and len(str(self.sock)) <= MAX_SOCKET_PATH
@@ -111,7 +112,8 @@ class Zygote:
             if fds:  # the descriptors ride with the first bytes
                 sent = socket.send_fds(s, [data], list(fds))
                 data = data[sent:]
-            s.sendall(data)
+            if data:  # never an empty send: the answer may be in and the zygote gone (EPIPE)
+                s.sendall(data)
             data = b""
             while not data.endswith(b"\n"):
                 chunk = s.recv(65536)
@@ -161,6 +163,7 @@ class Zygote:
                     start_new_session=True, cwd=self.dir, env=_server_env(),
                 )  # fmt: skip
             self.pidfile.write_text(f"{proc.pid} {fingerprint()}")
+            self.proc = proc  # the one this object started: its exit status, for tests
         # Reap it whenever it ends, so a long-lived caller (a notebook kernel, a test
         # session) keeps no zombie that would still look alive.
         threading.Thread(target=proc.wait, daemon=True).start()
@@ -575,6 +578,7 @@ def serve(home: Path, trusted: bool = False) -> None:
                 # sees it (a service must not be able to tell it runs under a check).
                 lifeline = fds.pop() if req.get("lifeline") and fds else None
                 op = req.get("op")
+                reply = {"error": "an unreadable request"}
                 late = time.time() > float(req.get("not_after", float("inf")))
                 if op in ("spawn", "run") and late:
                     reply = {"error": "the request came too late (the caller gave up)"}

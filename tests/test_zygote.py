@@ -7,6 +7,8 @@ import contextlib
 import json
 import os
 import shutil
+import socket
+import threading
 import time
 from pathlib import Path
 
@@ -33,8 +35,12 @@ def logs_on_failure(*zygotes: Zygote):
     try:
         yield
     except BaseException as exc:
-        logs = "\n".join(f"--- {z.log}:\n{z.log.read_text() if z.log.exists() else '(none)'}"
-                         for z in zygotes)  # fmt: skip
+        time.sleep(1)  # a zygote that died: its last words
+        logs = "\n".join(
+            f"--- {z.log} (exit status {z.proc.poll() if z.proc else '?'}):\n"
+            + (z.log.read_text() if z.log.exists() else "(none)")
+            for z in zygotes
+        )
         raise AssertionError(f"{exc!r}\n{logs}") from exc
 
 
@@ -338,3 +344,44 @@ def test_a_lifeline_whose_number_was_closed_elsewhere_is_made_anew():
         assert z._LIFELINE[3] != made, "a new pipe, not the old number"
     finally:
         os.close(other)
+
+
+def test_an_answer_that_comes_while_the_caller_is_still_sending_is_read(tmp_path, monkeypatch):
+    """The zygote answers and hangs up as soon as it has the request. A caller descheduled
+    between sending the request and reading the answer (a busy machine) must still read
+    it: an empty send to the closed socket would fail (EPIPE), and the caller would take a
+    refused request for a zygote that did not answer (CI saw that, 1 run in a few)."""
+    from checker import zygote as z
+
+    server = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    server.bind(str(tmp_path / "z.sock"))
+    server.listen(1)
+    hung_up = threading.Event()
+
+    def answer_and_hang_up():
+        conn, _ = server.accept()
+        with conn:
+            _, fds, _, _ = socket.recv_fds(conn, 65536, 8)
+            for fd in fds:
+                os.close(fd)
+            conn.sendall(b'{"error": "unknown op"}\n')
+        hung_up.set()
+
+    threading.Thread(target=answer_and_hang_up, daemon=True).start()
+    real_send_fds = socket.send_fds
+
+    def send_fds_then_be_descheduled(*args, **kwargs):
+        sent = real_send_fds(*args, **kwargs)
+        assert hung_up.wait(5)
+        return sent
+
+    monkeypatch.setattr(z.socket, "send_fds", send_fds_then_be_descheduled)
+    caller = Zygote(tmp_path, trusted=True)
+    caller.sock = tmp_path / "z.sock"
+    r, w = os.pipe()
+    try:
+        assert caller._request({"op": "spawn"}, fds=[r]) == {"error": "unknown op"}
+    finally:
+        for fd in (r, w):
+            os.close(fd)
+        server.close()
