@@ -52,6 +52,8 @@ class Visitor(HttpUser):
 
 class _Handler(http.server.BaseHTTPRequestHandler):
     def do_GET(self):  # noqa: N802 - the stdlib's name
+        if self.path == "/slow":
+            time.sleep(0.3)
         status = 404 if self.path == "/missing" else 200
         body = b"{}"
         self.send_response(status)
@@ -106,7 +108,34 @@ def test_a_run_reports_each_endpoint_and_streams_progress(server, locustfile, tm
     assert seen[-1]["users"] == 3
     assert "3 users" in describe(seen[-1])
     assert 0 < run.locust_cpu < 1.5
+    assert 0.015 <= run.mean_pause_s < 0.2, "constant(0.02) between a user's requests"
     assert not our_processes(str(tmp_path)), "locust is gone once the run is over"
+
+
+SLOW_LOCUSTFILE = """
+import random
+from locust import HttpUser, task
+
+class Reader(HttpUser):
+    def wait_time(self):  # computed as the users run: only measuring tells its pauses
+        return random.uniform(0.05, 0.15)
+
+    @task
+    def slow(self):
+        self.client.get("/slow")
+"""
+
+
+def test_a_run_measures_the_users_pauses_apart_from_response_times(server, tmp_path):
+    path = tmp_path / "slow.py"
+    path.write_text(SLOW_LOCUSTFILE)
+    run = run_locust(path, host=server, users=4, run_time_s=2, workdir=tmp_path / "w")
+    n, seconds = run.pauses
+    assert n >= 4, "each user's pause between two requests is counted"
+    assert run.total.avg_ms >= 290, "the service takes 0.3 s a request"
+    # 0.1 s on average whatever the service's 0.3 s: a requests-per-second estimate
+    # would see a user every 0.4 s.
+    assert 0.05 <= run.mean_pause_s <= 0.2, run.pauses
 
 
 def test_a_prepared_run_waits_for_go_and_a_cancelled_one_leaves_nothing(

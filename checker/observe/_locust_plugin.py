@@ -9,7 +9,10 @@ from locust's own ``--json-file``, written once the run is over.
 
 Each sample also lists the endpoints answered so far (``"endpoints"``: ``"GET /books/{}"``,
 the method and the path actually requested, each segment with a digit shown as ``{}``),
-whatever names the locustfile gave its rows: what a run really exercised.
+whatever names the locustfile gave its rows: what a run really exercised. And the
+users' pauses: ``"pauses"`` gaps between the end of one request of a user and the start
+of its next, ``"pause_s"`` seconds in all (its wait_time plus its own code), whatever
+computes the wait_time; a user is the greenlet its requests run in.
 """
 
 from __future__ import annotations
@@ -60,6 +63,23 @@ def _record_endpoint(request_type, exception=None, url=None, response=None, **_k
         _ENDPOINTS.add(f"{request_type} {path}")
 
 
+#: Per user (its greenlet): when its last request ended (epoch seconds).
+_LAST_END: dict[int, float] = {}
+_PAUSES = {"pauses": 0, "pause_s": 0.0}
+
+
+@events.request.add_listener
+def _record_pause(start_time=None, response_time=None, **_kwargs):
+    if start_time is None or response_time is None:
+        return
+    user = id(gevent.getcurrent())
+    before = _LAST_END.get(user)
+    _LAST_END[user] = start_time + response_time / 1000
+    if before is not None and start_time >= before:
+        _PAUSES["pauses"] += 1
+        _PAUSES["pause_s"] += start_time - before
+
+
 @events.init.add_listener
 def _start_progress(environment, **_kwargs):
     path = os.environ.get("LAB_LOCUST_PROGRESS")
@@ -92,6 +112,8 @@ def _start_progress(environment, **_kwargs):
                     "p99_ms": _percentile(delta, count, 0.99),
                     "cpu_s": round(time.process_time(), 3),
                     "endpoints": sorted(_ENDPOINTS),
+                    "pauses": _PAUSES["pauses"],
+                    "pause_s": round(_PAUSES["pause_s"], 3),
                 }
                 out.write(json.dumps(sample) + "\n")
                 out.flush()

@@ -234,6 +234,21 @@ class LoadRun:
     def names(self) -> list[str]:
         return sorted({e.name for e in self.endpoints})
 
+    @property
+    def pauses(self) -> tuple[int, float]:
+        """How many pauses the users made between two of their requests, and their
+        seconds in all (the end of one request to the start of the user's next: its
+        wait_time and its own code, never the service's response time), as far as the
+        last live sample saw (``_locust_plugin``)."""
+        last = next((s for s in reversed(self.samples) if "pauses" in s), {})
+        return int(last.get("pauses", 0)), float(last.get("pause_s", 0.0))
+
+    @property
+    def mean_pause_s(self) -> float | None:
+        """The users' mean pause between two requests (seconds); None if none was seen."""
+        n, seconds = self.pauses
+        return seconds / n if n else None
+
     def summary(self) -> dict[str, Any]:
         return {"users": self.users, **self.total.summary(),
                 "locust_cpu": round(self.locust_cpu, 2)}  # fmt: skip
