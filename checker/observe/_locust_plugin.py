@@ -10,9 +10,8 @@ from locust's own ``--json-file``, written once the run is over.
 Each sample also lists the endpoints answered so far (``"endpoints"``: ``"GET /books/{}"``,
 the method and the path actually requested, each segment with a digit shown as ``{}``),
 whatever names the locustfile gave its rows: what a run really exercised. And the
-users' pauses: ``"pauses"`` gaps between the end of one request of a user and the start
-of its next, ``"pause_s"`` seconds in all (its wait_time plus its own code), whatever
-computes the wait_time; a user is the greenlet its requests run in.
+users' pauses between tasks: ``"pauses"`` how many, ``"pause_s"`` the seconds their
+wait_time asked for in all, whatever computes it.
 """
 
 from __future__ import annotations
@@ -25,6 +24,7 @@ from urllib.parse import urlsplit
 
 import gevent
 from locust import events
+from locust.user.task import TaskSet
 
 # A run prepared ahead (``checker.observe.load.prepare_locust``) waits here, locust and
 # the locustfile loaded, until the checker says go: no user starts, no timer runs. A
@@ -63,21 +63,26 @@ def _record_endpoint(request_type, exception=None, url=None, response=None, **_k
         _ENDPOINTS.add(f"{request_type} {path}")
 
 
-#: Per user (its greenlet): when its last request ended (epoch seconds).
-_LAST_END: dict[int, float] = {}
+#: The pauses the users took between two tasks: what their wait_time asked for, each time
+#: (locust's TaskSet.wait sleeps through ``_sleep``, for a User's own tasks too). Counted
+#: where the pause is asked, not timed: neither a slow service nor a busy machine changes
+#: it, and a task that makes several requests still counts one pause.
 _PAUSES = {"pauses": 0, "pause_s": 0.0}
+_SLEEP = TaskSet._sleep
 
 
-@events.request.add_listener
-def _record_pause(start_time=None, response_time=None, **_kwargs):
-    if start_time is None or response_time is None:
-        return
-    user = id(gevent.getcurrent())
-    before = _LAST_END.get(user)
-    _LAST_END[user] = start_time + response_time / 1000
-    if before is not None and start_time >= before:
+def _counted_sleep(self, seconds):
+    try:
+        pause = float(seconds)
+    except (TypeError, ValueError):
+        pause = None
+    if pause is not None and pause >= 0:
         _PAUSES["pauses"] += 1
-        _PAUSES["pause_s"] += start_time - before
+        _PAUSES["pause_s"] += pause
+    return _SLEEP(self, seconds)
+
+
+TaskSet._sleep = _counted_sleep
 
 
 @events.init.add_listener

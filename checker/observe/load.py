@@ -236,16 +236,15 @@ class LoadRun:
 
     @property
     def pauses(self) -> tuple[int, float]:
-        """How many pauses the users made between two of their requests, and their
-        seconds in all (the end of one request to the start of the user's next: its
-        wait_time and its own code, never the service's response time), as far as the
-        last live sample saw (``_locust_plugin``)."""
+        """How many pauses the users took between two tasks, and the seconds their
+        wait_time asked for in all (never the service's response time, nor a busy
+        machine's delays), as far as the last live sample saw (``_locust_plugin``)."""
         last = next((s for s in reversed(self.samples) if "pauses" in s), {})
         return int(last.get("pauses", 0)), float(last.get("pause_s", 0.0))
 
     @property
     def mean_pause_s(self) -> float | None:
-        """The users' mean pause between two requests (seconds); None if none was seen."""
+        """The users' mean pause between two tasks (seconds); None if none was seen."""
         n, seconds = self.pauses
         return seconds / n if n else None
 

@@ -510,9 +510,9 @@ def test_locustfile_realistic(workspace: Path, base_url: str, load, measure):
     measure("response_ms_mean", round(run.total.avg_ms, 1))
     computed = found.computed_waits
     if computed:
-        # A wait_time computed as the users run: its pauses are measured, between the end
-        # of a user's request and the start of its next, so the service's response times
-        # (longer when it is slow or the machine busy) never count as think time.
+        # A wait_time computed as the users run: the pauses it asked for are counted as
+        # the users take them (between two tasks), so neither the service's response
+        # times nor a busy machine count as think time.
         pause = run.mean_pause_s
         if pause is None and per_user > 0:  # no pause seen: locust's own totals instead
             pause = 1 / per_user - run.total.avg_ms / 1000
@@ -523,8 +523,8 @@ def test_locustfile_realistic(workspace: Path, base_url: str, load, measure):
             over = f", measured over {n} pauses of the run" if n else ", measured"
             fail(
                 "short-think-time",
-                f"Your users paused {pause:.3g} s on average between one request and the "
-                f"next ({where}{over}); people take a second "
+                f"Your users paused {pause:.3g} s on average between one step of their "
+                f"journey and the next ({where}{over}); people take a second "
                 f"or so to read a page. Expected a mean pause of at least {MIN_PAUSE_S:g} s: "
                 "a wait_time returns seconds.",
             )
