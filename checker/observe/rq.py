@@ -11,6 +11,7 @@ Jobs are read the way any rq user reads them, never by importing learner code::
     job = rq_job(redis_url, job_id)       # rq.job.Job, or None
     job.get_status()                      # queued | started | finished | failed | ...
     registries(redis_url, "emails")       # {"queued": [...], "started": [...], ...}
+    pending(connection(redis_url))        # jobs queued, running, scheduled...: 0 = idle
 """
 
 from __future__ import annotations
@@ -89,3 +90,24 @@ def queue_names(redis_url: str) -> list[str]:
     from rq import Queue
 
     return [q.name for q in Queue.all(connection=connection(redis_url))]
+
+
+def pending(conn) -> int:
+    """How many jobs rq has not finished with (``conn``: a Redis connection), over every
+    queue it knows: queued (or just taken, in rq's intermediate list), running, scheduled
+    (a retry with an interval, ``enqueue_in``) or deferred (waiting for another job). A
+    job a worker has just popped is in none of these for the moment before it is marked
+    running: see 0 twice, a little apart, before concluding that nothing is left."""
+    from rq import Queue
+
+    queues = Queue.all(connection=conn)
+    if not queues:
+        return 0
+    with conn.pipeline(transaction=False) as pipe:
+        for q in queues:
+            pipe.llen(q.key)
+            pipe.llen(q.intermediate_queue_key)
+            pipe.zcard(q.started_job_registry.key)
+            pipe.zcard(q.scheduled_job_registry.key)
+            pipe.zcard(q.deferred_job_registry.key)
+        return sum(int(n) for n in pipe.execute())

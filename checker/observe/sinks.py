@@ -26,11 +26,13 @@ from typing import Any
 
 import httpx
 
+from checker.observe import tls
+
 
 class Sink:
     def __init__(self, name: str, url: str, *, timeout: float = 5.0) -> None:
         self.name, self.url = name, url.rstrip("/")
-        self._client = httpx.Client(base_url=self.url, timeout=timeout)
+        self._client = httpx.Client(base_url=self.url, timeout=timeout, verify=tls())
 
     def __repr__(self) -> str:
         return f"Sink({self.name!r}, {self.url!r})"
