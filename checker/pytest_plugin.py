@@ -166,11 +166,13 @@ def body_limit() -> int:
 
 
 def _harden_httpx() -> None:
-    """Every httpx client of this process: varied User-Agents, capped bodies."""
+    """Every httpx client of this process: varied User-Agents, capped bodies, one shared
+    TLS context unless the client is given its own."""
     import random
 
     import httpx
 
+    from checker.observe import tls
     from checker.verdict import CheckFailed
 
     if getattr(httpx.Client, "_lab_hardened", False):
@@ -219,6 +221,8 @@ def _harden_httpx() -> None:
     init = httpx.Client.__init__
 
     def __init__(self, *args, **kwargs) -> None:
+        if "verify" not in kwargs:  # one CA bundle load for the whole run, not ~25 ms a client
+            kwargs["verify"] = tls()
         init(self, *args, **kwargs)
         self._transport = Transport(self._transport)
         self._mounts = {k: (Transport(v) if v is not None else v) for k, v in self._mounts.items()}
